@@ -1,0 +1,8 @@
+/**
+ * Every CLI command, in the order `celldeconv --help` lists them. One line per command: add a
+ * new command by writing cli/commands/<name>.ts and importing it here.
+ */
+import type { CommandSpec } from '../command.js';
+import { methodsCommand } from './methods.js';
+
+export const COMMANDS: CommandSpec[] = [methodsCommand];

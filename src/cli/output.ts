@@ -1,0 +1,110 @@
+/**
+ * Everything the CLI prints goes through here: results to stdout, progress bars and notices to
+ * stderr (bars only on a TTY, so pipes and CI logs stay clean).
+ */
+import type { ProgressEvent } from '../core/progress.js';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly debug: boolean;
+  private readonly stdout: NodeJS.WritableStream;
+  private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  private barActive = false;
+  private readonly started = new Map<string, number>();
+
+  constructor(o: OutputOptions) {
+    this.json = o.json;
+    this.quiet = o.quiet;
+    this.debug = o.debug;
+    this.stdout = o.stdout ?? process.stdout;
+    this.stderr = o.stderr ?? process.stderr;
+  }
+
+  /** A result line on stdout (suppressed in --json mode, where `result` is used instead). */
+  print(text: string): void {
+    if (this.json) return;
+    this.clearBar();
+    this.stdout.write(`${text}\n`);
+  }
+
+  /** The machine-readable result (printed only in --json mode). */
+  result(value: unknown): void {
+    if (!this.json) return;
+    this.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  }
+
+  /** A notice on stderr (not in --quiet mode). */
+  info(text: string): void {
+    if (this.quiet) return;
+    this.clearBar();
+    this.stderr.write(`${text}\n`);
+  }
+
+  /** An error line on stderr, always. */
+  error(text: string): void {
+    this.clearBar();
+    this.stderr.write(`${text}\n`);
+  }
+
+  /** A progress callback that draws a bar on a TTY and logs stage timings otherwise. */
+  progress(): (e: ProgressEvent) => void {
+    return (e) => {
+      const key = `${e.stage}:${e.label ?? ''}`;
+      if (!this.started.has(key)) this.started.set(key, Date.now());
+      const done = e.total !== undefined && e.step >= e.total;
+      if (this.quiet) return;
+      if (this.stderr.isTTY) {
+        this.stderr.write(`\r${renderBar(e, this.stderr.columns ?? 80, Date.now() - (this.started.get(key) ?? Date.now()))}\x1b[K`);
+        this.barActive = true;
+        if (done) this.clearBar(true);
+      } else if (done) {
+        const ms = Date.now() - (this.started.get(key) ?? Date.now());
+        this.stderr.write(`${e.stage}${e.label ? ` ${e.label}` : ''}: done in ${(ms / 1000).toFixed(1)} s\n`);
+      }
+      if (done) this.started.delete(key);
+    };
+  }
+
+  private clearBar(keep = false): void {
+    if (!this.barActive) return;
+    this.stderr.write(keep ? '\n' : '\r\x1b[K');
+    this.barActive = false;
+  }
+}
+
+/** "train mixupvi [=====>    ] 50/100 12.3s loss=1.23" */
+export function renderBar(e: ProgressEvent, columns: number, elapsedMs: number): string {
+  const head = `${e.stage}${e.label ? ` ${e.label}` : ''}`;
+  const metrics = e.metrics
+    ? Object.entries(e.metrics)
+        .map(([k, v]) => `${k}=${formatMetric(v)}`)
+        .join(' ')
+    : '';
+  const time = `${(elapsedMs / 1000).toFixed(1)}s`;
+  if (e.total === undefined || e.total <= 0) return `${head} ${e.step} ${time} ${metrics}`.trimEnd();
+  const frac = Math.min(1, e.step / e.total);
+  const width = Math.max(10, Math.min(30, columns - head.length - metrics.length - 30));
+  const filled = Math.round(frac * width);
+  const bar = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}`;
+  return `${head} [${bar}] ${e.step}/${e.total} ${time} ${metrics}`.trimEnd();
+}
+
+function formatMetric(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : v.toFixed(a < 1 ? 3 : 2);
+}
+
+function jsonReplacer(_k: string, v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+  return v;
+}

@@ -1,0 +1,4 @@
+/**
+ * Importing this module registers every built-in method. One line per method; keep the order:
+ * it is the order of `--method all` and of the report.
+ */

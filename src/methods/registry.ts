@@ -1,0 +1,40 @@
+/**
+ * name -> MethodSpec. The CLI and the benchmark discover methods only through this registry.
+ *
+ * Each method module registers itself in `all-methods.ts`; importing that file fills the registry.
+ */
+import { InputError } from '../core/errors.js';
+import type { MethodSpec } from './types.js';
+
+const methods = new Map<string, MethodSpec<any>>();
+
+/** Adds a method; a second registration under the same name is a programming error. */
+export function registerMethod<O>(spec: MethodSpec<O>): void {
+  if (methods.has(spec.name)) throw new Error(`method '${spec.name}' registered twice`);
+  methods.set(spec.name, spec as MethodSpec<any>);
+}
+
+/** The method called `name`, or a typed error listing the known ones. */
+export function getMethod(name: string): MethodSpec<any> {
+  const m = methods.get(name);
+  if (!m) {
+    throw new InputError(`unknown method '${name}'`, {
+      code: 'E_UNKNOWN_METHOD',
+      field: 'method',
+      got: name,
+      expected: `one of ${listMethods().join(', ')}`,
+      hint: "Run 'celldeconv methods' to list them",
+    });
+  }
+  return m;
+}
+
+/** Registered method names, in registration order. */
+export function listMethods(): string[] {
+  return [...methods.keys()];
+}
+
+/** Registered specs, in registration order. */
+export function allMethods(): MethodSpec<any>[] {
+  return [...methods.values()];
+}
