@@ -96,6 +96,11 @@ export interface MethodSpec<O = Record<string, unknown>> {
   readonly reference?: string;
   /** Published defaults (documented with their source in the method's file). */
   readonly defaults: O;
+  /**
+   * Smaller settings for the demo and quick benchmarks (e.g. fewer epochs for deep models), applied
+   * under user options when the runner asks for a quick run. Document the trade-off where defined.
+   */
+  readonly quickOptions?: Partial<O>;
   /** Bulk layer the method reads when the bulk has it (pseudobulks carry all of them). */
   readonly bulkLayer?: string;
   fit(ref: Dataset | null, opts: FitOptions<O>): Promise<Fitted>;
