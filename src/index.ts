@@ -1,0 +1,13 @@
+/**
+ * celldeconv public API: re-exports only. Namespaces follow the folders in src/.
+ */
+
+export type { DiagnosticWarning } from './core/diagnostics.js';
+export * from './core/errors.js';
+export { LAYERS, RELATIVE_COUNTS_TARGET } from './core/keys.js';
+export type { LongRunOptions, ProgressEvent } from './core/progress.js';
+export { Rng } from './core/rng.js';
+export * from './data/index.js';
+export { allMethods, getMethod, listMethods, registerMethod } from './methods/registry.js';
+export type * from './methods/types.js';
+export { Signature } from './signature/signature.js';
