@@ -86,7 +86,7 @@ describe('Rng', () => {
     for (let i = 0; i < n; i++) {
       const p = r.dirichlet(alpha);
       assert.ok(Math.abs(p[0]! + p[1]! + p[2]! - 1) < 1e-12);
-      for (let k = 0; k < 3; k++) mean[k] += p[k]! / n;
+      for (let k = 0; k < 3; k++) mean[k] = (mean[k] as number) + p[k]! / n;
     }
     assert.ok(Math.abs(mean[0]! - 0.1) < 0.01 && Math.abs(mean[2]! - 0.7) < 0.01);
   });
