@@ -1,0 +1,3 @@
+/** Simulation of pseudobulks with known composition, and train/test splits of a reference. */
+export * from './dirichlet-pseudobulk.js';
+export * from './split.js';
