@@ -31,11 +31,12 @@ test('augmentation: nAug * P pairs, bulk repeated, targets sum to 1 and come fro
     const f = aug.fractions.row(r);
     assert.ok(Math.abs(f.reduce((a, b) => a + b, 0) - 1) < 1e-12);
     // floor(0.5 * N_p) cells: every fraction is a multiple of 1/k and never exceeds the patient's count of that type.
-    const k = Math.floor(0.5 * (set.cellLabels?.[p] as Int32Array).length);
+    const nCells = (set.cellLabels as Int32Array[])[p]?.length ?? 0;
+    const k = Math.floor(0.5 * nCells);
     for (let c = 0; c < 3; c++) {
       const cnt = (f[c] as number) * k;
       assert.ok(Math.abs(cnt - Math.round(cnt)) < 1e-9);
-      assert.ok(Math.round(cnt) <= set.proportions.get(p, c) * (set.cellLabels?.[p] as Int32Array).length + 1e-9);
+      assert.ok(Math.round(cnt) <= set.proportions.get(p, c) * nCells + 1e-9);
     }
   }
   // Label noise: patient 0's copies are not all identical.
