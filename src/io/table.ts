@@ -359,7 +359,7 @@ export function readSmallDelimited(path: string, delimiter?: string): string[][]
   const firstNl = text.indexOf('\n');
   const d = delimiter ?? delimiterFromName(path) ?? sniffDelimiter(firstNl < 0 ? text : text.slice(0, firstNl));
   try {
-    return parseSync(text, { delimiter: d, relax_column_count: true, skip_empty_lines: true }) as string[][];
+    return parseSync(text, { delimiter: d, relax_column_count: true, skip_empty_lines: true, relax_quotes: true }) as string[][];
   } catch (e) {
     throw new FormatError(`cannot parse table (${(e as Error).message})`, { code: 'E_CSV', file: path, cause: e });
   }
