@@ -2,3 +2,5 @@
  * Importing this module registers every built-in method. One line per method; keep the order:
  * it is the order of `--method all` and of the report.
  */
+import './linear/ols.js';
+import './linear/nnls.js';

@@ -1,0 +1,65 @@
+/**
+ * Cholesky factorisation and solves for small dense symmetric positive-definite systems
+ * (row-major n x n), used for Gram-matrix subproblems of the linear solvers.
+ */
+
+/**
+ * In-place lower Cholesky factor of the leading k x k block of the row-major n x n matrix `A`
+ * restricted to the index set `idx` (length k), written into `L` (k x k, row-major).
+ *
+ * @returns false when the block is not numerically positive definite (a pivot ≤ tol · max diag).
+ */
+export function choleskySubset(A: Float64Array, n: number, idx: ArrayLike<number>, k: number, L: Float64Array, relTol = 1e-14): boolean {
+  let maxDiag = 0;
+  for (let a = 0; a < k; a++) {
+    const d = A[idx[a]! * n + idx[a]!]!;
+    if (d > maxDiag) maxDiag = d;
+  }
+  const tol = relTol * maxDiag;
+  for (let i = 0; i < k; i++) {
+    const ri = idx[i]! * n;
+    for (let j = 0; j <= i; j++) {
+      let s = A[ri + idx[j]!]!;
+      for (let p = 0; p < j; p++) s -= L[i * k + p]! * L[j * k + p]!;
+      if (i === j) {
+        if (!(s > tol)) return false;
+        L[i * k + i] = Math.sqrt(s);
+      } else {
+        L[i * k + j] = s / L[j * k + j]!;
+      }
+    }
+  }
+  return true;
+}
+
+/** In-place lower Cholesky factor of a full row-major n x n SPD matrix (upper part left as is). */
+export function cholesky(A: Float64Array, n: number, relTol = 1e-14): boolean {
+  let maxDiag = 0;
+  for (let a = 0; a < n; a++) maxDiag = Math.max(maxDiag, A[a * n + a]!);
+  const tol = relTol * maxDiag;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j]!;
+      for (let p = 0; p < j; p++) s -= A[i * n + p]! * A[j * n + p]!;
+      if (i === j) {
+        if (!(s > tol)) return false;
+        A[i * n + i] = Math.sqrt(s);
+      } else A[i * n + j] = s / A[j * n + j]!;
+    }
+  }
+  return true;
+}
+
+/** Solves L Lᵀ x = b in place (b ← x) for the lower factor L (row-major k x k). */
+export function choleskySolve(L: Float64Array, k: number, b: Float64Array): void {
+  for (let i = 0; i < k; i++) {
+    let s = b[i]!;
+    for (let p = 0; p < i; p++) s -= L[i * k + p]! * b[p]!;
+    b[i] = s / L[i * k + i]!;
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let p = i + 1; p < k; p++) s -= L[p * k + i]! * b[p]!;
+    b[i] = s / L[i * k + i]!;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Thin singular value decomposition by one-sided Jacobi rotations (Hestenes), accurate to full
+ * relative precision for the small column counts of signature matrices (cell types ≤ ~100).
+ */
+
+/** A = U diag(s) Vᵀ with U m x k, V n x k (row-major), s descending, k = min(m, n). */
+export interface Svd {
+  m: number;
+  n: number;
+  k: number;
+  U: Float64Array;
+  s: Float64Array;
+  V: Float64Array;
+}
+
+/**
+ * Thin SVD of a row-major m x n matrix.
+ *
+ * @example const { s } = svd(2, 2, Float64Array.of(3, 0, 0, 4)); // s = [4, 3]
+ */
+export function svd(m: number, n: number, A: Float64Array): Svd {
+  if (m < n) {
+    // SVD of Aᵀ, then swap the roles of U and V.
+    const At = new Float64Array(n * m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) At[j * m + i] = A[i * n + j]!;
+    const t = svd(n, m, At);
+    return { m, n, k: t.k, U: t.V, s: t.s, V: t.U };
+  }
+  // Column-major working copy: column j at W[j*m .. j*m+m).
+  const W = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) W[j * m + i] = A[i * n + j]!;
+  const V = new Float64Array(n * n); // column-major too
+  for (let j = 0; j < n; j++) V[j * n + j] = 1;
+  const eps = 2.220446049250313e-16;
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        const op = p * m;
+        const oq = q * m;
+        for (let i = 0; i < m; i++) {
+          const a = W[op + i]!;
+          const b = W[oq + i]!;
+          alpha += a * a;
+          beta += b * b;
+          gamma += a * b;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s = c * t;
+        for (let i = 0; i < m; i++) {
+          const a = W[op + i]!;
+          const b = W[oq + i]!;
+          W[op + i] = c * a - s * b;
+          W[oq + i] = s * a + c * b;
+        }
+        const vp = p * n;
+        const vq = q * n;
+        for (let i = 0; i < n; i++) {
+          const a = V[vp + i]!;
+          const b = V[vq + i]!;
+          V[vp + i] = c * a - s * b;
+          V[vq + i] = s * a + c * b;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const sv = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let ss = 0;
+    for (let i = 0; i < m; i++) ss += W[j * m + i]! * W[j * m + i]!;
+    sv[j] = Math.sqrt(ss);
+  }
+  const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => sv[b]! - sv[a]!);
+  const U = new Float64Array(m * n);
+  const Vr = new Float64Array(n * n);
+  const s = new Float64Array(n);
+  order.forEach((j, r) => {
+    const sj = sv[j]!;
+    s[r] = sj;
+    for (let i = 0; i < m; i++) U[i * n + r] = sj > 0 ? W[j * m + i]! / sj : 0;
+    for (let i = 0; i < n; i++) Vr[i * n + r] = V[j * n + i]!;
+  });
+  return { m, n, k: n, U, s, V: Vr };
+}
+
+/**
+ * Moore–Penrose pseudo-inverse (n x m, row-major) of a row-major m x n matrix: singular values
+ * ≤ rcond · s_max are treated as zero (numpy `pinv` / scipy `lstsq` cutoff).
+ *
+ * @param rcond relative cutoff; default machine epsilon, as `scipy.linalg.lstsq(cond=None)`.
+ */
+export function pinv(m: number, n: number, A: Float64Array, rcond = 2.220446049250313e-16): { P: Float64Array; rank: number } {
+  const d = svd(m, n, A);
+  const k = d.k;
+  const cut = rcond * (d.s[0] ?? 0);
+  const P = new Float64Array(n * m);
+  let rank = 0;
+  for (let r = 0; r < k; r++) {
+    const sr = d.s[r]!;
+    if (!(sr > cut)) continue;
+    rank++;
+    const inv = 1 / sr;
+    for (let a = 0; a < n; a++) {
+      const va = d.V[a * k + r]! * inv;
+      if (va === 0) continue;
+      const row = a * m;
+      for (let i = 0; i < m; i++) P[row + i] = P[row + i]! + va * d.U[i * k + r]!;
+    }
+  }
+  return { P, rank };
+}
+
+/**
+ * Minimum-norm least-squares solution of A x ≈ b (scipy `linalg.lstsq`): handles rank deficiency.
+ *
+ * @param A row-major m x n; @param b length m.
+ * @returns x (length n) and the numerical rank.
+ * @example lstsq(3, 1, Float64Array.of(1, 1, 1), Float64Array.of(1, 2, 3)).x; // [2]
+ */
+export function lstsq(
+  m: number,
+  n: number,
+  A: Float64Array,
+  b: Float64Array,
+  rcond = 2.220446049250313e-16,
+): { x: Float64Array; rank: number } {
+  const { P, rank } = pinv(m, n, A, rcond);
+  const x = new Float64Array(n);
+  for (let a = 0; a < n; a++) {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += P[a * m + i]! * b[i]!;
+    x[a] = s;
+  }
+  return { x, rank };
+}

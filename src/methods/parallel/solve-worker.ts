@@ -1,0 +1,62 @@
+/**
+ * Worker-thread entry point of {@link solveSamplesInWorkers}: imports the solver module named in
+ * `workerData.location`, prepares once, solves its block of samples and posts the results back.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SignatureSolver } from '../signature-method.js';
+import type { WorkerMessage, WorkerSolverLocation } from './run-parallel.js';
+
+interface WorkerInput {
+  location: WorkerSolverLocation;
+  S: Float64Array;
+  nGenes: number;
+  nTypes: number;
+  options: unknown;
+  seed: number;
+  Y: Float64Array;
+  nRows: number;
+  extraKeys: string[];
+}
+
+async function main(): Promise<void> {
+  const d = workerData as WorkerInput;
+  const port = parentPort!;
+  try {
+    const mod = (await import(d.location.module)) as Record<string, unknown>;
+    const solver = mod[d.location.exportName] as SignatureSolver<unknown> | undefined;
+    if (!solver || typeof solver.solve !== 'function') throw new Error(`${d.location.exportName} is not a solver in ${d.location.module}`);
+    const prep = solver.prepare(d.S, d.nGenes, d.nTypes, d.options, d.seed);
+    const C = d.nTypes;
+    const G = d.nGenes;
+    const raw = new Float64Array(d.nRows * C);
+    const iterations = new Int32Array(d.nRows);
+    const converged = new Uint8Array(d.nRows);
+    const extra: Record<string, Float64Array> = {};
+    for (const k of d.extraKeys) extra[k] = new Float64Array(d.nRows).fill(Number.NaN);
+    const out = new Float64Array(C);
+    let lastPost = Date.now();
+    for (let r = 0; r < d.nRows; r++) {
+      out.fill(0);
+      const o = solver.solve(prep, d.Y.subarray(r * G, (r + 1) * G), out);
+      raw.set(out, r * C);
+      iterations[r] = o.iterations;
+      converged[r] = o.converged ? 1 : 0;
+      if (o.extra) for (const k of d.extraKeys) if (o.extra[k] !== undefined) extra[k]![r] = o.extra[k]!;
+      const now = Date.now();
+      if (now - lastPost > 200) {
+        lastPost = now;
+        port.postMessage({ type: 'progress', done: r + 1 } satisfies WorkerMessage);
+      }
+    }
+    const msg: WorkerMessage = { type: 'done', raw, iterations, converged, extra };
+    port.postMessage(msg, [raw.buffer, iterations.buffer, converged.buffer, ...Object.values(extra).map((a) => a.buffer)] as ArrayBuffer[]);
+  } catch (e) {
+    const err = e as { name?: string; message?: string; code?: string };
+    port.postMessage({
+      type: 'error',
+      error: { name: err.name ?? 'Error', message: err.message ?? String(e), code: err.code },
+    } satisfies WorkerMessage);
+  }
+}
+
+void main();

@@ -1,0 +1,459 @@
+/**
+ * The shared machinery of every signature-based linear method (OLS, NNLS, RLR, WNNLS, DWLS, nu-SVR).
+ *
+ * A method file supplies a {@link SignatureSolver} that works on plain typed arrays (S: genes x cell
+ * types, y: one bulk sample) and calls {@link defineSignatureMethod}. This module does everything
+ * else once, for all of them: building or taking the signature, validating it, aligning genes with
+ * the bulk (never shrinking the shared signature), choosing the bulk layer, flagging degenerate
+ * samples, solving samples (optionally on two worker threads), `formatOutput` and diagnostics.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DiagnosticWarning } from '../core/diagnostics.js';
+import { InputError, NotFittedError } from '../core/errors.js';
+import { LAYERS } from '../core/keys.js';
+import { throttledProgress, throwIfAborted } from '../core/progress.js';
+import type { Dataset } from '../data/dataset.js';
+import { DenseMatrix } from '../data/dense.js';
+import { toDense } from '../data/matrix.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Signature } from '../signature/signature.js';
+import { alignGenes } from './align-genes.js';
+import { chooseThreads, solveSamplesInWorkers } from './parallel/run-parallel.js';
+import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from './types.js';
+
+/** What one sample's solve reports back. */
+export interface SampleOutcome {
+  /** Iterations used (0 for closed-form solvers). */
+  iterations: number;
+  converged: boolean;
+  /** Per-sample numbers worth reporting (e.g. `dampening`); keys must be listed in `extraKeys`. */
+  extra?: Record<string, number>;
+}
+
+/**
+ * A per-sample solver on plain typed arrays.
+ *
+ * `prepare` runs once per (signature, options) and may precompute anything shared by all samples
+ * (Gram matrix, SVD, per-gene outer products, random subsets). `solve` must be a pure function of
+ * `(prepared, y)`, so that splitting samples across worker threads gives identical bytes.
+ */
+export interface SignatureSolver<O, P = unknown> {
+  /**
+   * @param S genes x cell types, row-major (S[g * nTypes + c]).
+   * @param nGenes number of genes (rows of S, length of every y).
+   * @param nTypes number of cell types (columns of S).
+   * @param opts the merged method options.
+   * @param seed seed of every random step (e.g. random gene subsets).
+   */
+  prepare(S: Float64Array, nGenes: number, nTypes: number, opts: O, seed: number): P;
+  /** Solves one sample `y` (length nGenes) into `out` (length nTypes, unnormalised coefficients). */
+  solve(prep: P, y: Float64Array, out: Float64Array): SampleOutcome;
+  /** Names of the numbers `solve` may return in `extra` (reported per sample in diagnostics.extra). */
+  extraKeys?: readonly string[];
+  /** Rough floating-point operations per sample, used to decide whether worker threads pay off. */
+  costPerSample?(nGenes: number, nTypes: number, opts: O): number;
+}
+
+/** Options every signature method understands (merged under the method's own defaults). */
+export interface SignatureMethodBaseOptions {
+  /** Clip negative coefficients to 0 before normalising (PyDeconv `only_positive`). */
+  onlyPositive: boolean;
+  /** Worker threads: 0 = decide from the problem size (at most 2), 1 = this thread only, 2+ = that many workers. */
+  threads: number;
+}
+
+/** Where a worker thread finds the solver: the module URL (`import.meta.url`) and its export name. */
+export interface SolverLocation {
+  module: string;
+  exportName: string;
+}
+
+/** Arguments of {@link defineSignatureMethod}. */
+export interface SignatureMethodDefinition<O> {
+  name: string;
+  description: string;
+  reference?: string;
+  /** Published defaults of the method (without the base options, which default to onlyPositive false, threads 0). */
+  defaults: O;
+  solve: SignatureSolver<O & SignatureMethodBaseOptions>;
+  /** Lets worker threads import the solver; without it the method always runs on one thread. */
+  solverLocation?: SolverLocation;
+  /** Checks merged options at fit time (throw InputError on a bad option). */
+  validateOptions?(opts: O & SignatureMethodBaseOptions): void;
+}
+
+const BASE_DEFAULTS: SignatureMethodBaseOptions = { onlyPositive: false, threads: 0 };
+
+/** Manifest version written by `save` / read by `load`. */
+const MANIFEST_VERSION = 1;
+
+/**
+ * PyDeconv's `format_output`, in place on one row: clip negatives (onlyPositive), then divide by
+ * the row sum (ratio).
+ *
+ * @param values one sample's coefficients (modified in place).
+ * @returns false when the row cannot be normalised (sum 0 or not finite); the row is then zeroed,
+ *   where PyDeconv would return NaN.
+ */
+export function formatOutputRow(values: Float64Array, ratio: boolean, onlyPositive: boolean): boolean {
+  const n = values.length;
+  if (onlyPositive) for (let c = 0; c < n; c++) if (values[c]! < 0) values[c] = 0;
+  if (!ratio) return true;
+  let s = 0;
+  for (let c = 0; c < n; c++) s += values[c]!;
+  if (s === 0 || !Number.isFinite(s)) {
+    values.fill(0);
+    return false;
+  }
+  for (let c = 0; c < n; c++) values[c] = values[c]! / s;
+  return true;
+}
+
+/**
+ * Checks that a signature restricted to the genes in use can be solved for: at least as many
+ * genes as cell types, no all-zero cell type, no two identical cell types.
+ *
+ * @param S genes x cell types, row-major.
+ * @throws InputError `E_SIGNATURE_TOO_FEW_GENES`, `E_SIGNATURE_ZERO_TYPE` or `E_SIGNATURE_DUPLICATE_TYPE`.
+ */
+export function validateSignatureMatrix(S: Float64Array, nGenes: number, cellTypes: readonly string[], context = 'signature'): void {
+  const C = cellTypes.length;
+  if (nGenes < C) {
+    throw new InputError(`${context} has fewer genes than cell types`, {
+      code: 'E_SIGNATURE_TOO_FEW_GENES',
+      got: `${nGenes} genes`,
+      expected: `at least ${C} genes (one per cell type)`,
+      hint: 'Use a signature with more marker genes, or check the gene overlap with the bulk',
+    });
+  }
+  for (let c = 0; c < C; c++) {
+    let nz = false;
+    for (let g = 0; g < nGenes; g++) {
+      if (S[g * C + c] !== 0) {
+        nz = true;
+        break;
+      }
+    }
+    if (!nz) {
+      throw new InputError(`${context}: cell type '${cellTypes[c]}' is zero on every gene in use`, {
+        code: 'E_SIGNATURE_ZERO_TYPE',
+        field: cellTypes[c],
+        hint: 'Its proportion cannot be estimated: drop the cell type or add its marker genes',
+      });
+    }
+  }
+  for (let a = 0; a < C; a++) {
+    for (let b = a + 1; b < C; b++) {
+      let same = true;
+      for (let g = 0; g < nGenes; g++) {
+        if (S[g * C + a] !== S[g * C + b]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        throw new InputError(`${context}: cell types '${cellTypes[a]}' and '${cellTypes[b]}' have identical columns`, {
+          code: 'E_SIGNATURE_DUPLICATE_TYPE',
+          field: `${cellTypes[a]} / ${cellTypes[b]}`,
+          hint: 'Their proportions cannot be told apart: merge the two cell types or rebuild the signature',
+        });
+      }
+    }
+  }
+}
+
+/** Genes x types copy of the signature restricted to `idx` (the signature itself is untouched). */
+function designMatrix(sig: Signature, idx: Int32Array): Float64Array {
+  const C = sig.nTypes;
+  const G0 = sig.nGenes;
+  const src = sig.values.data;
+  const S = new Float64Array(idx.length * C);
+  for (let k = 0; k < idx.length; k++) {
+    const j = idx[k]!;
+    for (let c = 0; c < C; c++) S[k * C + c] = src[c * G0 + j]!;
+  }
+  return S;
+}
+
+/** Reason a bulk sample cannot be solved, or undefined. */
+function degenerateReason(y: Float64Array): string | undefined {
+  let s = 0;
+  for (let g = 0; g < y.length; g++) {
+    const v = y[g]!;
+    if (Number.isNaN(v)) return 'contains NaN';
+    if (!Number.isFinite(v)) return 'contains an infinite value';
+    if (v < 0) return 'contains negative values';
+    s += v;
+  }
+  if (s === 0) return 'has zero total over the signature genes';
+  return undefined;
+}
+
+async function loadBuildSignature(): Promise<(ref: Dataset, opts: Record<string, unknown>) => Signature | Promise<Signature>> {
+  // Resolved at run time: the signature builder is a sibling area and may be absent in a partial build.
+  const spec = '../signature/build-signature.js';
+  const mod = (await import(spec)) as { buildSignature?: (ref: Dataset, opts: Record<string, unknown>) => Signature | Promise<Signature> };
+  if (typeof mod.buildSignature !== 'function') throw new Error('buildSignature is not available');
+  return mod.buildSignature;
+}
+
+/** A fitted signature method: holds the signature and the merged options. */
+class SignatureFitted<O> implements Fitted {
+  readonly method: string;
+  readonly genes: readonly string[];
+  readonly cellTypes: readonly string[];
+  private readonly def: SignatureMethodDefinition<O>;
+  readonly signature: Signature;
+  readonly options: O & SignatureMethodBaseOptions;
+  readonly seed: number;
+
+  constructor(def: SignatureMethodDefinition<O>, signature: Signature, options: O & SignatureMethodBaseOptions, seed: number) {
+    this.def = def;
+    this.method = def.name;
+    this.signature = signature;
+    this.genes = signature.genes;
+    this.cellTypes = signature.cellTypes;
+    this.options = options;
+    this.seed = seed;
+  }
+
+  async deconvolve(bulk: Dataset, opts: DeconvolveOptions = {}): Promise<DeconvolutionResult> {
+    throwIfAborted(opts.signal);
+    const options = { ...this.options, ...(opts.options ?? {}) } as O & SignatureMethodBaseOptions;
+    const seed = opts.seed ?? this.seed;
+    const sig = this.signature;
+    const C = sig.nTypes;
+    const align = alignGenes(sig.genes, bulk.varNames, opts.minGeneOverlap);
+    const G = align.fittedIdx.length;
+    const S = designMatrix(sig, align.fittedIdx);
+    validateSignatureMatrix(S, G, sig.cellTypes, 'signature restricted to the genes found in the bulk');
+
+    const layerName = opts.layer ?? (bulk.layers.has(LAYERS.relativeCounts) ? LAYERS.relativeCounts : undefined);
+    const Y = toDense(bulk.layer(layerName), align.bulkIdx, 'float64') as DenseMatrix<Float64Array>;
+    const N = Y.rows;
+    const warnings: DiagnosticWarning[] = [...align.warnings];
+    const degenerate: boolean[] = new Array(N).fill(false);
+    const todo: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const why = degenerateReason(Y.row(i));
+      if (why === undefined) todo.push(i);
+      else {
+        degenerate[i] = true;
+        warnings.push({
+          code: 'W_DEGENERATE_SAMPLE',
+          sample: bulk.obsNames[i],
+          message: `bulk sample '${bulk.obsNames[i]}' ${why}; its proportions are set to 0`,
+        });
+      }
+    }
+
+    const raw = new Float64Array(N * C);
+    const iterations: number[] = new Array(N).fill(0);
+    const converged: boolean[] = new Array(N).fill(true);
+    const extraKeys = this.def.solve.extraKeys ?? [];
+    const extras: Record<string, number[]> = {};
+    for (const k of extraKeys) extras[k] = new Array(N).fill(Number.NaN);
+
+    const cost = this.def.solve.costPerSample?.(G, C, options) ?? G * C * C;
+    const nThreads = chooseThreads(options.threads, todo.length, cost, this.def.solverLocation !== undefined);
+    const progress = throttledProgress(opts.onProgress, 'deconvolve', todo.length, this.method);
+    if (nThreads > 1 && this.def.solverLocation) {
+      const res = await solveSamplesInWorkers({
+        location: this.def.solverLocation,
+        S,
+        nGenes: G,
+        nTypes: C,
+        options,
+        seed,
+        Y: Y.data,
+        rows: Int32Array.from(todo),
+        threads: nThreads,
+        extraKeys,
+        signal: opts.signal,
+        onDone: progress,
+      });
+      for (let t = 0; t < todo.length; t++) {
+        const i = todo[t]!;
+        raw.set(res.raw.subarray(t * C, (t + 1) * C), i * C);
+        iterations[i] = res.iterations[t]!;
+        converged[i] = res.converged[t] === 1;
+        for (const k of extraKeys) extras[k]![i] = res.extra[k]![t]!;
+      }
+    } else {
+      const prep = this.def.solve.prepare(S, G, C, options, seed);
+      const out = new Float64Array(C);
+      for (let t = 0; t < todo.length; t++) {
+        if ((t & 7) === 0) throwIfAborted(opts.signal);
+        const i = todo[t]!;
+        out.fill(0);
+        const o = this.def.solve.solve(prep, Y.row(i), out);
+        raw.set(out, i * C);
+        iterations[i] = o.iterations;
+        converged[i] = o.converged;
+        if (o.extra) for (const k of extraKeys) if (o.extra[k] !== undefined) extras[k]![i] = o.extra[k]!;
+        progress(t + 1);
+      }
+    }
+
+    // formatOutput: raw = PyDeconv's output with ratio=false, proportions = with ratio=true.
+    const props = new Float64Array(N * C);
+    for (let i = 0; i < N; i++) {
+      const r = raw.subarray(i * C, (i + 1) * C);
+      let finite = true;
+      for (let c = 0; c < C; c++) if (!Number.isFinite(r[c]!)) finite = false;
+      if (!finite) {
+        r.fill(0);
+        if (!degenerate[i]) {
+          degenerate[i] = true;
+          warnings.push({
+            code: 'W_DEGENERATE_SAMPLE',
+            sample: bulk.obsNames[i],
+            message: `solver gave non-finite values for '${bulk.obsNames[i]}'; set to 0`,
+          });
+        }
+      }
+      formatOutputRow(r, false, options.onlyPositive);
+      const p = props.subarray(i * C, (i + 1) * C);
+      p.set(r);
+      if (!formatOutputRow(p, true, false) && !degenerate[i]) {
+        degenerate[i] = true;
+        warnings.push({
+          code: 'W_DEGENERATE_SAMPLE',
+          sample: bulk.obsNames[i],
+          message: `coefficients of '${bulk.obsNames[i]}' sum to 0; its proportions are set to 0`,
+        });
+      }
+    }
+    const nNotConverged = todo.filter((i) => !converged[i]).length;
+    if (nNotConverged > 0) {
+      warnings.push({
+        code: 'W_NOT_CONVERGED',
+        message: `${this.method}: ${nNotConverged} of ${todo.length} samples did not converge within the iteration limit`,
+      });
+    }
+    return {
+      method: this.method,
+      proportions: new DenseMatrix(N, C, props),
+      raw: new DenseMatrix(N, C, raw),
+      sampleNames: [...bulk.obsNames],
+      cellTypes: [...sig.cellTypes],
+      diagnostics: {
+        converged,
+        iterations,
+        genesUsed: G,
+        genesMissing: align.missing.length,
+        warnings,
+        seed,
+        extra: { layer: layerName ?? 'X', degenerate, threads: nThreads, missingGenes: align.missing.slice(0, 20), ...extras },
+      },
+    };
+  }
+
+  toJSON(): FittedManifest {
+    return {
+      method: this.method,
+      version: MANIFEST_VERSION,
+      kind: 'signature',
+      genes: this.genes,
+      cellTypes: this.cellTypes,
+      seed: this.seed,
+      options: this.options as unknown as Record<string, unknown>,
+      signature: this.signature.values.toRows(),
+    };
+  }
+
+  async save(dir: string): Promise<void> {
+    writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(this.toJSON())}\n`);
+  }
+}
+
+/**
+ * Builds the `MethodSpec` of a signature-based method from its solver.
+ *
+ * `fit(ref, opts)` uses `opts.signature`, or builds one from the labelled reference with
+ * `buildSignature(ref, {labelsKey, layer, seed})`. `deconvolve(bulk)` aligns genes (typed error
+ * below `minGeneOverlap`, default 0.7), reads the bulk layer (`opts.layer`, else `relative_counts`
+ * when present, else X), flags NaN/negative/zero-total samples (all-zero row + warning), solves
+ * every sample and returns `raw` (PyDeconv output, ratio=false) and `proportions` (ratio=true).
+ *
+ * @throws InputError from `fit` when neither a signature nor a labelled reference is given, or the
+ *   signature is unusable (`E_SIGNATURE_*`); from `deconvolve` on too little gene overlap.
+ * @example
+ * const nnls = defineSignatureMethod({ name: 'nnls', description: '...', defaults: {}, solve: nnlsSolver });
+ * const fitted = await nnls.fit(null, { signature });
+ * const res = await fitted.deconvolve(bulk); // res.proportions: samples x cell types
+ */
+export function defineSignatureMethod<O extends object>(def: SignatureMethodDefinition<O>): MethodSpec<O & SignatureMethodBaseOptions> {
+  const defaults = { ...BASE_DEFAULTS, ...def.defaults } as O & SignatureMethodBaseOptions;
+  const spec: MethodSpec<O & SignatureMethodBaseOptions> = {
+    name: def.name,
+    kind: 'signature',
+    description: def.description,
+    reference: def.reference,
+    defaults,
+    bulkLayer: LAYERS.relativeCounts,
+    async fit(ref: Dataset | null, opts: FitOptions<O & SignatureMethodBaseOptions> = {}): Promise<Fitted> {
+      throwIfAborted(opts.signal);
+      const options = { ...defaults, ...(opts.options ?? {}) } as O & SignatureMethodBaseOptions;
+      def.validateOptions?.(options);
+      let sig = opts.signature;
+      if (!sig) {
+        if (!ref) {
+          throw new InputError(`${def.name}: no signature and no reference to build one from`, {
+            code: 'E_NO_SIGNATURE',
+            hint: 'Pass a signature (--signature SIG.csv) or a labelled reference (--reference REF --labels COLUMN)',
+          });
+        }
+        if (!opts.labelsKey) {
+          throw new InputError(`${def.name}: building a signature needs the cell-type label column`, {
+            code: 'E_NO_LABELS',
+            field: 'labelsKey',
+            hint: 'Pass labelsKey (--labels COLUMN) naming the obs column with cell types',
+          });
+        }
+        const buildSignature = await loadBuildSignature();
+        sig = await buildSignature(ref, {
+          labelsKey: opts.labelsKey,
+          layer: opts.layer,
+          seed: opts.seed,
+          onProgress: opts.onProgress,
+          signal: opts.signal,
+        });
+      }
+      validateSignatureMatrix(sig.values.transpose().data, sig.nGenes, sig.cellTypes);
+      return new SignatureFitted(def, sig, options, opts.seed ?? 0);
+    },
+    async load(dir: string): Promise<Fitted> {
+      const file = join(dir, 'manifest.json');
+      let m: Record<string, unknown>;
+      try {
+        m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        throw new NotFittedError('cannot read the model manifest', {
+          code: 'E_MODEL_MANIFEST',
+          file,
+          cause: e,
+          hint: 'Pass a directory written by save()',
+        });
+      }
+      if (m.method !== def.name || !Array.isArray(m.signature) || !Array.isArray(m.genes) || !Array.isArray(m.cellTypes)) {
+        throw new NotFittedError('model manifest is not a signature-method fit', {
+          code: 'E_MODEL_MANIFEST',
+          file,
+          got: m.method,
+          expected: `method '${def.name}' with genes, cellTypes and signature`,
+        });
+      }
+      const sig = new Signature(m.cellTypes as string[], m.genes as string[], DenseMatrix.fromRows(m.signature as number[][]), {
+        loadedFrom: dir,
+      });
+      return spec.fit(null, {
+        signature: sig,
+        seed: typeof m.seed === 'number' ? m.seed : 0,
+        options: (m.options ?? {}) as Partial<O & SignatureMethodBaseOptions>,
+      });
+    },
+  };
+  return spec;
+}
