@@ -1,0 +1,591 @@
+/**
+ * The benchmark pipeline (MixupVI paper §3.1 / Appendix E; PyDeconv `benchmark/run_benchmark.py`):
+ * split a labelled reference into train/test, and for every granularity, every number of cells
+ * per pseudobulk and every method, fit the method on the train cells and score its predictions on
+ * Dirichlet pseudobulks simulated from the test cells.
+ *
+ * Methods come only from the registry (one interface, no per-method branches). Every finished
+ * (method x granularity x n_cells) cell is recorded in a state file in `outDir`, keyed by the seed and
+ * a hash of the settings, so an interrupted run re-started with the same arguments skips it.
+ * `results.csv` depends only on the inputs and the seed (no timings), so a re-run gives the same bytes.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AbortError, CelldeconvError, InputError } from '../core/errors.js';
+import { LAYERS } from '../core/keys.js';
+import { type LongRunOptions, type ProgressEvent, throwIfAborted } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
+import type { Dataset } from '../data/dataset.js';
+import { DenseMatrix } from '../data/dense.js';
+import { columnAsStrings } from '../data/frame.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { getMethod } from '../methods/registry.js';
+import type { Fitted } from '../methods/types.js';
+import { preprocessScrna } from '../preprocess/normalize.js';
+import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
+import { splitTrainTest } from '../simulate/split.js';
+import { applyGranularity, type GranularityMap, identityGranularity, validateGranularity } from './granularity.js';
+import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, type Summary, sampleMetrics, summarize } from './metrics.js';
+import { type ReportInput, renderReport } from './report.js';
+
+/** obs column the runner writes the (grouped) labels to. */
+export const GROUP_KEY = 'celldeconv_group';
+/** State file name inside `outDir`. */
+export const STATE_FILE = 'benchmark-state.json';
+const STATE_VERSION = 1;
+
+/** Options of {@link runBenchmark}. */
+export interface BenchmarkOptions extends LongRunOptions {
+  /** Labelled single-cell reference, cells x genes, raw counts in X or the `raw_counts` layer. */
+  reference: Dataset;
+  /** obs column with the (finest) cell-type labels. */
+  labelsKey: string;
+  /** Granularities to score (default: the labels as they are, named 'fine'). */
+  granularities?: GranularityMap[];
+  /** Registered method names, in report order. */
+  methods: string[];
+  /** Pseudobulks per setting (default 400, the paper's). */
+  nSamples?: number;
+  /** Cells per pseudobulk of the main setting (boxplots, table; default 100). */
+  nCells?: number;
+  /** Extra cells-per-pseudobulk values for the sweep (the main `nCells` is always included). */
+  cellsGrid?: number[];
+  /** Seed of the split, the simulations and the methods (default 0). */
+  seed?: number;
+  /** Output directory (created when missing). */
+  outDir: string;
+  /** Use each method's `quickOptions` (fewer epochs etc.), for the demo and smoke runs. */
+  quick?: boolean;
+  /** Per-method option overrides, by method name. */
+  methodOptions?: Record<string, Record<string, unknown>>;
+  /** Train fraction of the split (default 0.5). */
+  trainFraction?: number;
+  /** Split by this obs column (donor, batch) instead of by cell. */
+  groupKey?: string;
+  /** Simulation variants (see `simulatePseudobulks`; defaults: flat prior, mean aggregation). */
+  simulation?: { posterior?: boolean; likelihood?: 'fractions' | 'counts'; aggregation?: 'mean' | 'sum' };
+  /** Genes with fewer total counts are dropped before the split (PyDeconv `filter_genes(min_counts=3)`). */
+  minGeneCounts?: number;
+  /** Method shown in the report's predicted-vs-true scatter (default: best median Pearson). */
+  reportMethod?: string;
+  /** Free text for the report: data name, command line. */
+  metadata?: { data?: string; command?: string };
+  /** Re-use finished cells from the state file (default true). */
+  resume?: boolean;
+}
+
+/** One row of the summary: a metric's distribution for one method x granularity x n_cells. */
+export interface SummaryRow extends Summary {
+  method: string;
+  granularity: string;
+  nCells: number;
+  metric: string;
+}
+
+/** Timing of one method at one granularity (seconds; not part of results.csv). */
+export interface TimingRow {
+  method: string;
+  granularity: string;
+  fitSeconds: number;
+  /** Deconvolution time per n_cells setting. */
+  deconvolveSeconds: Record<string, number>;
+}
+
+/** A method run that threw; the other methods still run. */
+export interface BenchmarkFailure {
+  method: string;
+  granularity: string;
+  nCells?: number;
+  stage: 'fit' | 'deconvolve';
+  code?: string;
+  message: string;
+}
+
+/** What {@link runBenchmark} returns. */
+export interface BenchmarkResult {
+  outDir: string;
+  files: {
+    results: string;
+    resultsByCellType: string;
+    summaryCsv: string;
+    summaryJson: string;
+    timings: string;
+    report: string;
+    state: string;
+  };
+  summary: SummaryRow[];
+  timings: TimingRow[];
+  failures: BenchmarkFailure[];
+  /** Cells computed in this run and cells taken from the state file. */
+  computed: number;
+  resumed: number;
+  /** The method shown in the report's scatter. */
+  reportMethod?: string;
+  nCellsMain: number;
+  grid: number[];
+  granularities: string[];
+}
+
+interface CellState {
+  method: string;
+  granularity: string;
+  nCells: number;
+  /** samples x truth cell types, row-major, aligned to the truth's column order. */
+  proportions: number[];
+  fitSeconds: number;
+  deconvolveSeconds: number;
+  warnings: number;
+}
+
+interface TruthState {
+  cellTypes: string[];
+  sampleNames: string[];
+  proportions: number[];
+}
+
+interface StateFile {
+  version: number;
+  seed: number;
+  settingsHash: string;
+  truths: Record<string, TruthState>;
+  cells: Record<string, CellState>;
+}
+
+function sha(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 16);
+}
+
+function mapHash(g: GranularityMap): string {
+  return sha(JSON.stringify(Object.entries(g.map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+/**
+ * Runs the benchmark and writes `results.csv`, `results_by_cell_type.csv`, `summary.csv`,
+ * `summary.json`, `timings.json`, `report.html` and the resumable state file into `outDir`.
+ *
+ * @param opts - see {@link BenchmarkOptions}.
+ * @returns the summary, timings, failures and file paths.
+ * @throws {@link InputError} `E_NO_COLUMN` (labels column missing), `E_TOO_FEW_CELLS`,
+ *   `E_GRANULARITY_UNCOVERED`, `E_UNKNOWN_METHOD`, `E_BENCH_OPTION`; {@link AbortError} when cancelled.
+ *   A method that throws is recorded in `failures` and the run goes on.
+ * @example
+ * import '../methods/all-methods.js';
+ * const res = await runBenchmark({ reference, labelsKey: 'cell_type', methods: ['nnls', 'dwls'], outDir: 'bench-out', seed: 0 });
+ * res.summary.filter((r) => r.metric === 'pearson'); // median per method
+ */
+export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkResult> {
+  const seed = opts.seed ?? 0;
+  const nSamples = opts.nSamples ?? 400;
+  const nMain = opts.nCells ?? 100;
+  checkPositiveInt('nSamples', nSamples);
+  checkPositiveInt('nCells', nMain);
+  for (const n of opts.cellsGrid ?? []) checkPositiveInt('cellsGrid', n);
+  const grid = [...new Set([nMain, ...(opts.cellsGrid ?? [])])].sort((a, b) => a - b);
+  if (opts.methods.length === 0) {
+    throw new InputError('no methods to benchmark', {
+      code: 'E_BENCH_OPTION',
+      field: 'methods',
+      hint: "Pass method names, e.g. --methods nnls,dwls ('celldeconv methods' lists them)",
+    });
+  }
+  const specs = opts.methods.map((m) => getMethod(m));
+  const labels = columnAsStrings(opts.reference.obs.get(opts.labelsKey));
+  const granularities = opts.granularities ?? [identityGranularity([...new Set(labels)].sort())];
+  const gNames = granularities.map((g) => g.name);
+  if (new Set(gNames).size !== gNames.length) {
+    throw new InputError('granularity names must be unique', { code: 'E_BENCH_OPTION', field: 'granularities', got: gNames });
+  }
+  for (const g of granularities) validateGranularity(g, labels);
+
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const files = {
+    results: join(outDir, 'results.csv'),
+    resultsByCellType: join(outDir, 'results_by_cell_type.csv'),
+    summaryCsv: join(outDir, 'summary.csv'),
+    summaryJson: join(outDir, 'summary.json'),
+    timings: join(outDir, 'timings.json'),
+    report: join(outDir, 'report.html'),
+    state: join(outDir, STATE_FILE),
+  };
+
+  const settings = {
+    version: STATE_VERSION,
+    reference: fingerprint(opts.reference, opts.labelsKey),
+    labelsKey: opts.labelsKey,
+    nSamples,
+    trainFraction: opts.trainFraction ?? 0.5,
+    groupKey: opts.groupKey ?? null,
+    simulation: opts.simulation ?? {},
+    minGeneCounts: opts.minGeneCounts ?? 3,
+    quick: opts.quick ?? false,
+    methodOptions: opts.methodOptions ?? {},
+  };
+  const settingsHash = sha(JSON.stringify(settings));
+  let state: StateFile = { version: STATE_VERSION, seed, settingsHash, truths: {}, cells: {} };
+  if ((opts.resume ?? true) && existsSync(files.state)) {
+    try {
+      const old = JSON.parse(readFileSync(files.state, 'utf8')) as StateFile;
+      if (old.version === STATE_VERSION && old.seed === seed && old.settingsHash === settingsHash) state = old;
+    } catch {
+      // A corrupt state file only costs a recomputation.
+    }
+  }
+  const saveState = () => writeFileAtomic(files.state, JSON.stringify(state));
+
+  const cellKey = (method: string, g: GranularityMap, n: number) => `${method}|${g.name}:${mapHash(g)}|${n}`;
+  const truthKey = (g: GranularityMap, n: number) => `${g.name}:${mapHash(g)}|${n}`;
+  const totalCells = specs.length * granularities.length * grid.length;
+  let doneCells = 0;
+  let computed = 0;
+  let resumed = 0;
+  const failures: BenchmarkFailure[] = [];
+  const emit = (e: ProgressEvent) => opts.onProgress?.(e);
+  const root = new Rng(seed);
+
+  // Work that is needed at all decides whether the reference is prepared and split.
+  const pending = (g: GranularityMap, n: number) => specs.filter((s) => !state.cells[cellKey(s.name, g, n)]);
+  const anyPending = granularities.some((g) => grid.some((n) => pending(g, n).length > 0));
+  let split: { train: Dataset; test: Dataset } | undefined;
+  if (anyPending) {
+    emit({ stage: 'prepare', step: 0, total: 1, label: 'filter genes, normalise, split' });
+    const countsLayer = opts.reference.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : undefined;
+    const { dataset: prepared } = preprocessScrna(opts.reference, { layer: countsLayer, minCounts: opts.minGeneCounts ?? 3 });
+    split = splitTrainTest(prepared, {
+      labelsKey: opts.labelsKey,
+      trainFraction: opts.trainFraction,
+      groupKey: opts.groupKey,
+      seed: root.fork('split').seed,
+    });
+    emit({ stage: 'prepare', step: 1, total: 1, label: 'filter genes, normalise, split' });
+  }
+
+  const fitTimes = new Map<string, number>();
+  for (const g of granularities) {
+    const fits = new Map<string, Fitted | null>();
+    const train = split ? applyGranularity(split.train, opts.labelsKey, g, GROUP_KEY) : undefined;
+    const test = split ? applyGranularity(split.test, opts.labelsKey, g, GROUP_KEY) : undefined;
+    for (const n of grid) {
+      throwIfAborted(opts.signal);
+      const todo = pending(g, n);
+      if (todo.length === 0) {
+        doneCells += specs.length;
+        resumed += specs.length;
+        continue;
+      }
+      doneCells += specs.length - todo.length;
+      resumed += specs.length - todo.length;
+      const simLabel = `${g.name} n=${n}`;
+      const sim = simulatePseudobulks(test as Dataset, {
+        labelsKey: GROUP_KEY,
+        nSamples,
+        nCells: n,
+        seed: root.fork(`simulate|${g.name}|${n}`).seed,
+        posterior: opts.simulation?.posterior,
+        likelihood: opts.simulation?.likelihood,
+        aggregation: opts.simulation?.aggregation,
+        signal: opts.signal,
+        onProgress: (e) => emit({ ...e, label: simLabel }),
+      });
+      const truth = sim.truth;
+      state.truths[truthKey(g, n)] = {
+        cellTypes: truth.cellTypes,
+        sampleNames: sim.bulk.obsNames,
+        proportions: Array.from(truth.proportions.data),
+      };
+      for (const spec of todo) {
+        const label = `${spec.name} [${g.name}] n=${n}`;
+        emit({ stage: 'benchmark', step: doneCells, total: totalCells, label });
+        let fitted = fits.get(spec.name);
+        if (fitted === null) {
+          doneCells++;
+          continue; // fit failed at this granularity; recorded once
+        }
+        const forward = (e: ProgressEvent) => emit({ ...e, label: `${spec.name} [${g.name}]${e.label ? ` ${e.label}` : ''}` });
+        if (fitted === undefined) {
+          const t0 = performance.now();
+          try {
+            fitted = await spec.fit(train as Dataset, {
+              labelsKey: GROUP_KEY,
+              layer: LAYERS.rawCounts,
+              seed: root.fork(`fit|${spec.name}|${g.name}`).seed,
+              options: { ...(opts.quick ? (spec.quickOptions ?? {}) : {}), ...(opts.methodOptions?.[spec.name] ?? {}) },
+              signal: opts.signal,
+              onProgress: forward,
+            });
+            fits.set(spec.name, fitted);
+            fitTimes.set(`${spec.name}|${g.name}`, (performance.now() - t0) / 1000);
+          } catch (e) {
+            if (e instanceof AbortError) throw e;
+            fits.set(spec.name, null);
+            failures.push({ method: spec.name, granularity: g.name, stage: 'fit', ...describe(e) });
+            doneCells++;
+            continue;
+          }
+        }
+        const t1 = performance.now();
+        try {
+          const res = await fitted.deconvolve(sim.bulk, {
+            ...(spec.bulkLayer ? { layer: spec.bulkLayer } : {}),
+            seed: root.fork(`deconvolve|${spec.name}|${g.name}|${n}`).seed,
+            signal: opts.signal,
+            onProgress: forward,
+          });
+          const seconds = (performance.now() - t1) / 1000;
+          const aligned = alignToTruth(res.proportions, res.cellTypes, truth.cellTypes, spec.name);
+          state.cells[cellKey(spec.name, g, n)] = {
+            method: spec.name,
+            granularity: g.name,
+            nCells: n,
+            proportions: Array.from(aligned.data),
+            fitSeconds: fitTimes.get(`${spec.name}|${g.name}`) ?? 0,
+            deconvolveSeconds: seconds,
+            warnings: res.diagnostics.warnings.length,
+          };
+          saveState();
+          computed++;
+        } catch (e) {
+          if (e instanceof AbortError) throw e;
+          failures.push({ method: spec.name, granularity: g.name, nCells: n, stage: 'deconvolve', ...describe(e) });
+        }
+        doneCells++;
+        emit({ stage: 'benchmark', step: doneCells, total: totalCells, label });
+      }
+    }
+  }
+  saveState();
+  return writeOutputs(opts, state, {
+    specs: specs.map((s) => s.name),
+    granularities,
+    grid,
+    nMain,
+    seed,
+    files,
+    failures,
+    computed,
+    resumed,
+    cellKey,
+    truthKey,
+    outDir,
+  });
+}
+
+interface OutputContext {
+  specs: string[];
+  granularities: GranularityMap[];
+  grid: number[];
+  nMain: number;
+  seed: number;
+  files: BenchmarkResult['files'];
+  failures: BenchmarkFailure[];
+  computed: number;
+  resumed: number;
+  outDir: string;
+  cellKey: (method: string, g: GranularityMap, n: number) => string;
+  truthKey: (g: GranularityMap, n: number) => string;
+}
+
+/** Formats a number for the CSV files: shortest round-trip representation, so bytes are stable. */
+function num(v: number): string {
+  return Number.isNaN(v) ? 'NaN' : String(v);
+}
+
+function csvCell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: OutputContext): Promise<BenchmarkResult> {
+  const results: string[] = ['method,granularity,n_cells,sample,metric,value'];
+  const byType: string[] = ['method,granularity,n_cells,cell_type,metric,value'];
+  const summary: SummaryRow[] = [];
+  const timings: TimingRow[] = [];
+  const boxRows: ReportInput['samples'] = [];
+  let scatter: ReportInput['scatter'];
+  const medianPearson = new Map<string, number>();
+  for (const method of ctx.specs) {
+    for (const g of ctx.granularities) {
+      const timing: TimingRow = { method, granularity: g.name, fitSeconds: 0, deconvolveSeconds: {} };
+      let any = false;
+      for (const n of ctx.grid) {
+        const cell = state.cells[ctx.cellKey(method, g, n)];
+        const tr = state.truths[ctx.truthKey(g, n)];
+        if (!cell || !tr) continue;
+        any = true;
+        timing.fitSeconds = cell.fitSeconds;
+        timing.deconvolveSeconds[String(n)] = cell.deconvolveSeconds;
+        const K = tr.cellTypes.length;
+        const M = tr.sampleNames.length;
+        const truth = new DenseMatrix(M, K, Float64Array.from(tr.proportions));
+        const pred = new DenseMatrix(M, K, Float64Array.from(cell.proportions));
+        const sm = sampleMetrics(truth, pred);
+        const prefix = `${csvCell(method)},${csvCell(g.name)},${n}`;
+        for (let i = 0; i < M; i++) {
+          const sample = csvCell(tr.sampleNames[i] as string);
+          for (const m of SAMPLE_METRICS) results.push(`${prefix},${sample},${m},${num(sm[m][i] as number)}`);
+        }
+        for (const m of SAMPLE_METRICS) {
+          const s = summarize(sm[m]);
+          summary.push({ method, granularity: g.name, nCells: n, metric: m, ...s });
+          if (m === 'pearson' && n === ctx.nMain) medianPearson.set(`${method}|${g.name}`, s.median);
+        }
+        const ct = cellTypeMetrics(truth, pred);
+        for (let k = 0; k < K; k++) {
+          for (const m of CELLTYPE_METRICS) byType.push(`${prefix},${csvCell(tr.cellTypes[k] as string)},${m},${num(ct[m][k] as number)}`);
+        }
+        for (const m of CELLTYPE_METRICS)
+          summary.push({ method, granularity: g.name, nCells: n, metric: `celltype_${m}`, ...summarize(ct[m]) });
+        const flat = r2Flat(truth, pred);
+        summary.push({ method, granularity: g.name, nCells: n, metric: 'r2_flat', ...summarize([flat]) });
+        if (n === ctx.nMain) {
+          for (let i = 0; i < M; i++) {
+            boxRows.push({ method, granularity: g.name, metric: 'pearson', value: sm.pearson[i] as number });
+            boxRows.push({ method, granularity: g.name, metric: 'mse', value: sm.mse[i] as number });
+          }
+        }
+      }
+      if (any) timings.push(timing);
+    }
+  }
+  // Scatter: the chosen (or best) method at the granularity with the most cell types, main n.
+  const finest = [...ctx.granularities].sort((a, b) => new Set(Object.values(b.map)).size - new Set(Object.values(a.map)).size)[0];
+  let reportMethod = opts.reportMethod;
+  if (finest && reportMethod === undefined) {
+    let best = Number.NEGATIVE_INFINITY;
+    for (const m of ctx.specs) {
+      const v = medianPearson.get(`${m}|${finest.name}`);
+      if (v !== undefined && v > best) {
+        best = v;
+        reportMethod = m;
+      }
+    }
+  }
+  if (finest && reportMethod !== undefined) {
+    const cell = state.cells[ctx.cellKey(reportMethod, finest, ctx.nMain)];
+    const tr = state.truths[ctx.truthKey(finest, ctx.nMain)];
+    if (cell && tr) {
+      scatter = {
+        method: reportMethod,
+        granularity: finest.name,
+        nCells: ctx.nMain,
+        cellTypes: tr.cellTypes,
+        truth: new DenseMatrix(tr.sampleNames.length, tr.cellTypes.length, Float64Array.from(tr.proportions)),
+        pred: new DenseMatrix(tr.sampleNames.length, tr.cellTypes.length, Float64Array.from(cell.proportions)),
+      };
+    }
+  }
+
+  writeFileAtomic(ctx.files.results, `${results.join('\n')}\n`);
+  writeFileAtomic(ctx.files.resultsByCellType, `${byType.join('\n')}\n`);
+  const sCols = ['n', 'nExcluded', 'mean', 'median', 'q1', 'q3', 'iqr', 'min', 'max'] as const;
+  const summaryCsv = [
+    'method,granularity,n_cells,metric,n,n_excluded,mean,median,q1,q3,iqr,min,max',
+    ...summary.map((r) => [csvCell(r.method), csvCell(r.granularity), r.nCells, r.metric, ...sCols.map((c) => num(r[c]))].join(',')),
+  ];
+  writeFileAtomic(ctx.files.summaryCsv, `${summaryCsv.join('\n')}\n`);
+  const settingsOut = {
+    seed: ctx.seed,
+    labelsKey: opts.labelsKey,
+    methods: ctx.specs,
+    granularities: ctx.granularities.map((g) => ({ name: g.name, groups: [...new Set(Object.values(g.map))] })),
+    nSamples: opts.nSamples ?? 400,
+    nCells: ctx.nMain,
+    cellsGrid: ctx.grid,
+    quick: opts.quick ?? false,
+    trainFraction: opts.trainFraction ?? 0.5,
+    groupKey: opts.groupKey ?? null,
+    simulation: { posterior: false, likelihood: 'fractions', aggregation: 'mean', ...(opts.simulation ?? {}) },
+  };
+  writeFileAtomic(
+    ctx.files.summaryJson,
+    `${JSON.stringify({ settings: settingsOut, rows: summary.map((r) => ({ ...r, ...Object.fromEntries(sCols.map((c) => [c, Number.isNaN(r[c]) ? null : r[c]])) })), failures: ctx.failures }, null, 1)}\n`,
+  );
+  writeFileAtomic(ctx.files.timings, `${JSON.stringify({ seed: ctx.seed, unit: 'seconds', rows: timings }, null, 1)}\n`);
+
+  const html = await renderReport({
+    title: `celldeconv benchmark${opts.metadata?.data ? `: ${opts.metadata.data}` : ''}`,
+    metadata: {
+      data: opts.metadata?.data ?? `${opts.reference.nObs} cells x ${opts.reference.nVars} genes`,
+      command: opts.metadata?.command ?? '',
+      seed: String(ctx.seed),
+      settings: JSON.stringify(settingsOut),
+    },
+    methods: ctx.specs,
+    granularities: ctx.granularities.map((g) => g.name),
+    nCellsMain: ctx.nMain,
+    grid: ctx.grid,
+    samples: boxRows,
+    summary,
+    timings,
+    scatter,
+    failures: ctx.failures,
+  });
+  writeFileAtomic(ctx.files.report, html);
+  return {
+    outDir: ctx.outDir,
+    files: ctx.files,
+    summary,
+    timings,
+    failures: ctx.failures,
+    computed: ctx.computed,
+    resumed: ctx.resumed,
+    reportMethod: scatter?.method,
+    nCellsMain: ctx.nMain,
+    grid: ctx.grid,
+    granularities: ctx.granularities.map((g) => g.name),
+  };
+}
+
+/**
+ * Reorders predicted columns to the truth's cell types (by name) and renormalises rows to sum 1
+ * (PyDeconv's benchmark calls models with ratio=False; MSE needs proportions).
+ */
+export function alignToTruth(
+  pred: DenseMatrix,
+  predTypes: readonly string[],
+  truthTypes: readonly string[],
+  method: string,
+): DenseMatrix<Float64Array> {
+  const idx = truthTypes.map((t) => predTypes.indexOf(t));
+  const missing = truthTypes.filter((_, k) => (idx[k] as number) < 0);
+  if (missing.length > 0) {
+    throw new InputError(`method '${method}' returned different cell types than the pseudobulks`, {
+      code: 'E_CELLTYPE_MISMATCH',
+      got: predTypes,
+      expected: truthTypes,
+      hint: 'The method must predict the labels it was fitted on',
+    });
+  }
+  const M = pred.rows;
+  const K = truthTypes.length;
+  const out = new Float64Array(M * K);
+  for (let i = 0; i < M; i++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) {
+      const v = pred.get(i, idx[k] as number);
+      out[i * K + k] = v;
+      s += v;
+    }
+    if (s > 0 && Math.abs(s - 1) > 1e-9) for (let k = 0; k < K; k++) out[i * K + k] = (out[i * K + k] as number) / s;
+  }
+  return new DenseMatrix(M, K, out);
+}
+
+function describe(e: unknown): { code?: string; message: string } {
+  if (e instanceof CelldeconvError) return { code: e.code, message: e.message };
+  return { message: (e as Error)?.message ?? String(e) };
+}
+
+/** Cheap identity of a reference: shape, a hash of the names and the label counts. */
+function fingerprint(ds: Dataset, labelsKey: string): string {
+  const labels = columnAsStrings(ds.obs.get(labelsKey));
+  const counts = new Map<string, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return sha(JSON.stringify([ds.nObs, ds.nVars, sha(ds.obsNames.join('\n')), sha(ds.varNames.join('\n')), [...counts.entries()].sort()]));
+}
+
+function checkPositiveInt(field: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) {
+    throw new InputError('must be a positive integer', { code: 'E_BENCH_OPTION', field, got: v, expected: 'an integer >= 1, e.g. 100' });
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Test-only methods registered under unique names, so the runner can be tested before (and
+ * independently of) the real methods: a plain NNLS on a per-type mean signature of relative counts,
+ * a baseline that always predicts the training fractions, and one that fails to fit.
+ */
+import { InputError } from '../../src/core/errors.js';
+import { LAYERS, RELATIVE_COUNTS_TARGET } from '../../src/core/keys.js';
+import type { Dataset } from '../../src/data/dataset.js';
+import { DenseMatrix } from '../../src/data/dense.js';
+import { toDense } from '../../src/data/matrix.js';
+import { getMethod, listMethods, registerMethod } from '../../src/methods/registry.js';
+import type { DeconvolutionResult, Fitted, MethodSpec } from '../../src/methods/types.js';
+
+/** Calls to fit, per method name (to check that a resumed run skips finished cells). */
+export const fitCalls = new Map<string, number>();
+/** The options the last fit of each method received. */
+export const lastFitOptions = new Map<string, unknown>();
+
+/** Exact NNLS for small K: least squares on every support, keep the best feasible one. */
+export function tinyNnls(S: DenseMatrix, b: ArrayLike<number>): Float64Array {
+  const K = S.rows;
+  const G = S.cols;
+  let best = new Float64Array(K);
+  let bestRes = Number.POSITIVE_INFINITY;
+  for (let mask = 1; mask < 1 << K; mask++) {
+    const idx = [...Array(K).keys()].filter((k) => mask & (1 << k));
+    const n = idx.length;
+    const A = new Float64Array(n * n);
+    const y = new Float64Array(n);
+    for (let a = 0; a < n; a++) {
+      for (let c = 0; c < n; c++) {
+        let s = 0;
+        for (let g = 0; g < G; g++) s += S.get(idx[a] as number, g) * S.get(idx[c] as number, g);
+        A[a * n + c] = s;
+      }
+      let s = 0;
+      for (let g = 0; g < G; g++) s += S.get(idx[a] as number, g) * (b[g] as number);
+      y[a] = s;
+    }
+    const x = solve(A, y, n);
+    if (!x || x.some((v) => v < 0)) continue;
+    const full = new Float64Array(K);
+    idx.forEach((k, a) => {
+      full[k] = x[a] as number;
+    });
+    let res = 0;
+    for (let g = 0; g < G; g++) {
+      let p = 0;
+      for (let k = 0; k < K; k++) p += (full[k] as number) * S.get(k, g);
+      res += (p - (b[g] as number)) ** 2;
+    }
+    if (res < bestRes) {
+      bestRes = res;
+      best = full;
+    }
+  }
+  return best;
+}
+
+function solve(A: Float64Array, y: Float64Array, n: number): Float64Array | undefined {
+  const M = A.slice();
+  const x = y.slice();
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c] as number) > Math.abs(M[p * n + c] as number)) p = r;
+    if (Math.abs(M[p * n + c] as number) < 1e-12) return undefined;
+    for (let k = 0; k < n; k++) [M[c * n + k], M[p * n + k]] = [M[p * n + k] as number, M[c * n + k] as number];
+    [x[c], x[p]] = [x[p] as number, x[c] as number];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = (M[r * n + c] as number) / (M[c * n + c] as number);
+      for (let k = 0; k < n; k++) M[r * n + k] = (M[r * n + k] as number) - f * (M[c * n + k] as number);
+      x[r] = (x[r] as number) - f * (x[c] as number);
+    }
+  }
+  for (let c = 0; c < n; c++) x[c] = (x[c] as number) / (M[c * n + c] as number);
+  return x;
+}
+
+function meanRelative(ref: Dataset, labelsKey: string, layer?: string): { types: string[]; sig: DenseMatrix; fractions: Float64Array } {
+  const X = toDense(ref.layer(layer));
+  const { codes, categories } = ref.labels(labelsKey);
+  const K = categories.length;
+  const G = ref.nVars;
+  const sig = new Float64Array(K * G);
+  const n = new Float64Array(K);
+  for (let i = 0; i < ref.nObs; i++) {
+    const c = codes[i] as number;
+    const row = X.row(i);
+    let tot = 0;
+    for (let g = 0; g < G; g++) tot += row[g] as number;
+    n[c] = (n[c] as number) + 1;
+    for (let g = 0; g < G; g++) sig[c * G + g] = (sig[c * G + g] as number) + ((row[g] as number) / tot) * RELATIVE_COUNTS_TARGET;
+  }
+  for (let c = 0; c < K; c++) for (let g = 0; g < G; g++) sig[c * G + g] = (sig[c * G + g] as number) / (n[c] as number);
+  return { types: categories, sig: new DenseMatrix(K, G, sig), fractions: n.map((v) => v / ref.nObs) };
+}
+
+function result(method: string, bulk: Dataset, types: string[], props: Float64Array): DeconvolutionResult {
+  return {
+    method,
+    proportions: new DenseMatrix(bulk.nObs, types.length, props),
+    sampleNames: bulk.obsNames,
+    cellTypes: types,
+    diagnostics: {
+      converged: bulk.obsNames.map(() => true),
+      iterations: bulk.obsNames.map(() => 0),
+      genesUsed: bulk.nVars,
+      genesMissing: 0,
+      warnings: [],
+    },
+  };
+}
+
+function fitted(method: string, genes: string[], types: string[], run: (bulk: DenseMatrix) => Float64Array): Fitted {
+  return {
+    method,
+    genes,
+    cellTypes: types,
+    async deconvolve(bulk, opts) {
+      const b = toDense(bulk.selectVarsByName(genes).layer(opts?.layer ?? LAYERS.relativeCounts));
+      return result(method, bulk, types, run(b));
+    },
+    toJSON: () => ({ method, version: 1, genes, cellTypes: types }),
+  };
+}
+
+const specs: MethodSpec<{ scale: number }>[] = [
+  {
+    name: 'test-nnls',
+    kind: 'signature',
+    description: 'test only: NNLS on a per-type mean of relative counts',
+    defaults: { scale: 1 },
+    quickOptions: { scale: 2 },
+    bulkLayer: LAYERS.relativeCounts,
+    async fit(ref, opts) {
+      if (!ref || !opts.labelsKey) throw new InputError('needs a reference', { code: 'E_TEST' });
+      fitCalls.set('test-nnls', (fitCalls.get('test-nnls') ?? 0) + 1);
+      lastFitOptions.set('test-nnls', opts.options);
+      const { types, sig } = meanRelative(ref, opts.labelsKey, opts.layer);
+      return fitted('test-nnls', ref.varNames, types, (b) => {
+        const out = new Float64Array(b.rows * types.length);
+        for (let i = 0; i < b.rows; i++) {
+          const x = tinyNnls(sig, b.row(i));
+          const s = x.reduce((a, v) => a + v, 0);
+          for (let k = 0; k < types.length; k++) out[i * types.length + k] = s > 0 ? (x[k] as number) / s : 0;
+        }
+        return out;
+      });
+    },
+  },
+  {
+    name: 'test-prior',
+    kind: 'reference',
+    description: 'test only: always predicts the training fractions',
+    defaults: { scale: 1 },
+    async fit(ref, opts) {
+      if (!ref || !opts.labelsKey) throw new InputError('needs a reference', { code: 'E_TEST' });
+      fitCalls.set('test-prior', (fitCalls.get('test-prior') ?? 0) + 1);
+      const { types, fractions } = meanRelative(ref, opts.labelsKey, opts.layer);
+      // reversed column order: the runner must align by name
+      const rev = [...types].reverse();
+      const fr = Array.from(fractions).reverse();
+      return fitted('test-prior', ref.varNames, rev, (b) => {
+        const out = new Float64Array(b.rows * rev.length);
+        for (let i = 0; i < b.rows; i++) for (let k = 0; k < rev.length; k++) out[i * rev.length + k] = fr[k] as number;
+        return out;
+      });
+    },
+  },
+  {
+    name: 'test-broken',
+    kind: 'reference',
+    description: 'test only: fails to fit',
+    defaults: { scale: 1 },
+    async fit() {
+      throw new Error('deliberately broken');
+    },
+  },
+];
+
+/** Registers the test methods once per process. */
+export function registerTestMethods(): void {
+  for (const s of specs) if (!listMethods().includes(s.name)) registerMethod(s);
+  void getMethod;
+}
