@@ -132,6 +132,8 @@ test('scores PyDeconv TAPE/Scaden predictions like scipy (columns matched by nam
     assert.equal(r.nExcluded, ref[name].pearson_nan);
     close(e.median, ref[name].mse_median, 1e-9, `${name} median mse`);
     close(e.mean, ref[name].mse_mean, 1e-9, `${name} mean mse`);
-    ref[name].pearson_first.forEach((x: number, i: number) => close(m.pearson[i] as number, x, 1e-9));
+    ref[name].pearson_first.forEach((x: number, i: number) => {
+      close(m.pearson[i] as number, x, 1e-9);
+    });
   }
 });
