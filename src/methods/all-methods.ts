@@ -4,3 +4,5 @@
  */
 import './linear/ols.js';
 import './linear/nnls.js';
+import './linear/wnnls.js';
+import './linear/dwls.js';

@@ -47,8 +47,11 @@ export interface SignatureSolver<O, P = unknown> {
    * @param seed seed of every random step (e.g. random gene subsets).
    */
   prepare(S: Float64Array, nGenes: number, nTypes: number, opts: O, seed: number): P;
-  /** Solves one sample `y` (length nGenes) into `out` (length nTypes, unnormalised coefficients). */
-  solve(prep: P, y: Float64Array, out: Float64Array): SampleOutcome;
+  /**
+   * Solves one sample `y` (length nGenes) into `out` (length nTypes, unnormalised coefficients).
+   * `sample` is the row of the sample in the bulk (for per-sample options such as fixed constants).
+   */
+  solve(prep: P, y: Float64Array, out: Float64Array, sample: number): SampleOutcome;
   /** Names of the numbers `solve` may return in `extra` (reported per sample in diagnostics.extra). */
   extraKeys?: readonly string[];
   /** Rough floating-point operations per sample, used to decide whether worker threads pay off. */
@@ -287,7 +290,7 @@ class SignatureFitted<O> implements Fitted {
         if ((t & 7) === 0) throwIfAborted(opts.signal);
         const i = todo[t]!;
         out.fill(0);
-        const o = this.def.solve.solve(prep, Y.row(i), out);
+        const o = this.def.solve.solve(prep, Y.row(i), out, i);
         raw.set(out, i * C);
         iterations[i] = o.iterations;
         converged[i] = o.converged;

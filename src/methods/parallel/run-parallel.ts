@@ -117,6 +117,7 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
         seed: job.seed,
         Y: Yc,
         nRows: end - start,
+        rows: job.rows.slice(start, end),
         extraKeys: job.extraKeys,
       },
       transferList: [Yc.buffer],

@@ -15,6 +15,7 @@ interface WorkerInput {
   seed: number;
   Y: Float64Array;
   nRows: number;
+  rows: Int32Array;
   extraKeys: string[];
 }
 
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     let lastPost = Date.now();
     for (let r = 0; r < d.nRows; r++) {
       out.fill(0);
-      const o = solver.solve(prep, d.Y.subarray(r * G, (r + 1) * G), out);
+      const o = solver.solve(prep, d.Y.subarray(r * G, (r + 1) * G), out, d.rows[r]!);
       raw.set(out, r * C);
       iterations[r] = o.iterations;
       converged[r] = o.converged ? 1 : 0;

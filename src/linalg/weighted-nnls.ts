@@ -1,0 +1,350 @@
+/**
+ * The iterative weighted non-negative QP of WNNLS and DWLS (Tsoucas et al. 2019, DWLS R code
+ * `solveDampenedWLS`; PyDeconv `solver_wls`), and DWLS's dampening-constant search
+ * (`findDampeningConstant`).
+ *
+ * Each QP step solves min_{x≥0} ½xᵀ(SᵀWS)x − (SᵀWy)ᵀx. PyDeconv divides both terms by the spectral
+ * norm of SᵀWS before calling quadprog; that scaling does not move the minimiser, and the
+ * reference harness solves the same minimiser as nnls(√W S, √W y). We solve it exactly with
+ * Lawson–Hanson on the weighted Gram matrix, built from per-gene outer products computed once per
+ * signature (one pass of C(C+1)/2 multiply-adds per gene per step).
+ */
+import { packedSize, rowOuterProducts, unpackSymmetric } from './blas.js';
+import { cholesky, choleskySolve } from './cholesky.js';
+import { NnlsWorkspace, nnlsGram } from './nnls.js';
+import { pinv } from './svd.js';
+
+/** Options of {@link WeightedNnls.iterate}. */
+export interface WlsIterateOptions {
+  /** L1 convergence tolerance on successive iterates (1e-3 WNNLS, 1e-2 DWLS). */
+  tol: number;
+  /** Maximum number of reweighting steps (1000). */
+  maxIter: number;
+  /** DWLS dampening multiplier d: weights are w/min(w) capped at d; null = WNNLS (no dampening). */
+  dampening: number | null;
+  /** Lower clip of the fitted values S·x before weighting (1e-4, PyDeconv). */
+  clip?: number;
+}
+
+/** Shared, per-signature data of the weighted solvers (S is genes x types, row-major). */
+export class WeightedNnls {
+  readonly G: number;
+  readonly C: number;
+  readonly P: number;
+  readonly S: Float64Array;
+  /** G x P packed per-gene outer products s_g s_gᵀ. */
+  readonly outer: Float64Array;
+  private readonly fit: Float64Array;
+  private readonly w: Float64Array;
+  private readonly packed: Float64Array;
+  private readonly H: Float64Array;
+  private readonly d: Float64Array;
+  private readonly xqp: Float64Array;
+  private readonly x: Float64Array;
+  private readonly ws: NnlsWorkspace;
+
+  constructor(S: Float64Array, G: number, C: number) {
+    this.S = S;
+    this.G = G;
+    this.C = C;
+    this.P = packedSize(C);
+    this.outer = rowOuterProducts(G, C, S);
+    this.fit = new Float64Array(G);
+    this.w = new Float64Array(G);
+    this.packed = new Float64Array(this.P);
+    this.H = new Float64Array(C * C);
+    this.d = new Float64Array(C);
+    this.xqp = new Float64Array(C);
+    this.x = new Float64Array(C);
+    this.ws = new NnlsWorkspace(C);
+  }
+
+  /** fitted values S·x into `out` (length G). */
+  fitted(x: Float64Array, out: Float64Array): void {
+    const { S, G, C } = this;
+    for (let g = 0; g < G; g++) {
+      let s = 0;
+      const b = g * C;
+      for (let c = 0; c < C; c++) s += S[b + c]! * x[c]!;
+      out[g] = s;
+    }
+  }
+
+  /**
+   * argmin_{x≥0} (Sx − y)ᵀ W (Sx − y) into `out` (Lawson–Hanson on SᵀWS, SᵀWy).
+   * @param w gene weights (length G, ≥ 0).
+   */
+  weightedNnls(y: Float64Array, w: Float64Array, out: Float64Array): { iterations: number; converged: boolean } {
+    const { S, G, C, P, outer, packed, H, d } = this;
+    packed.fill(0);
+    d.fill(0);
+    for (let g = 0; g < G; g++) {
+      const wg = w[g]!;
+      if (wg === 0) continue;
+      const ob = g * P;
+      for (let k = 0; k < P; k++) packed[k] = packed[k]! + wg * outer[ob + k]!;
+      const wy = wg * y[g]!;
+      const sb = g * C;
+      for (let c = 0; c < C; c++) d[c] = d[c]! + wy * S[sb + c]!;
+    }
+    unpackSymmetric(C, packed, H);
+    // The reference runs scipy nnls on √W S with maxiter 50·C.
+    return nnlsGram(C, H, d, out, { maxIter: 50 * C }, this.ws);
+  }
+
+  /**
+   * The reweighting loop from x0 (PyDeconv `solver_wls`):
+   * w = 1/max(Sx, clip)², dampened w = min(w/min(w), d); x_qp = weighted NNLS;
+   * x_new = (x_qp + 4x)/5; stop when ‖x_new − x‖₁ ≤ tol and return the PREVIOUS iterate x
+   * (as PyDeconv); after maxIter steps return the last x_new.
+   *
+   * @param out length C, receives the solution.
+   */
+  iterate(y: Float64Array, x0: Float64Array, opts: WlsIterateOptions, out: Float64Array): { iterations: number; converged: boolean } {
+    const { G, C, fit, w, xqp, x } = this;
+    const clip = opts.clip ?? 1e-4;
+    x.set(x0.subarray(0, C));
+    for (let it = 0; it < opts.maxIter; it++) {
+      this.fitted(x, fit);
+      let wmin = Number.POSITIVE_INFINITY;
+      for (let g = 0; g < G; g++) {
+        const p = fit[g]! < clip ? clip : fit[g]!;
+        const wg = 1 / (p * p);
+        w[g] = wg;
+        if (wg < wmin) wmin = wg;
+      }
+      if (opts.dampening !== null) {
+        const dmp = opts.dampening;
+        for (let g = 0; g < G; g++) {
+          const v = w[g]! / wmin;
+          w[g] = v < dmp ? v : dmp;
+        }
+      }
+      this.weightedNnls(y, w, xqp);
+      let change = 0;
+      for (let c = 0; c < C; c++) {
+        const xn = (xqp[c]! + 4 * x[c]!) / 5;
+        change += Math.abs(xn - x[c]!);
+        xqp[c] = xn;
+      }
+      if (change <= opts.tol) {
+        out.set(x);
+        return { iterations: it + 1, converged: true };
+      }
+      x.set(xqp);
+    }
+    out.set(x);
+    return { iterations: opts.maxIter, converged: false };
+  }
+}
+
+/** Options of {@link DampeningSearch}. */
+export interface DampeningSearchOptions {
+  /** Gene subsets (each of size floor(G/2), indices into 0..G-1), e.g. numpy RandomState(i).choice. */
+  subsets: Int32Array[];
+}
+
+/**
+ * DWLS's dampening-constant search (`findDampeningConstant`, PyDeconv `find_dampening_constant`).
+ *
+ * For one sample with NNLS solution x0: ŵ = (1/(S x0))² / min, and for each multiplier 2^j,
+ * j = 0 .. ceil(log2(max finite ŵ)) − 1, the unconstrained weighted least-squares fits on every
+ * gene subset (weights min(ŵ, 2^j)), rescaled to Σx0; the j with the smallest mean per-type
+ * variance over subsets (ddof 0) wins and the constant 2^j is returned.
+ *
+ * Speed: genes are visited once per subset in increasing ŵ, accumulating Σŵ s sᵀ and Σ s sᵀ
+ * (prefix sums over the sorted weights), so the Gram matrix of every multiplier is
+ * A_≤m + m·(Total − B_≤m): one pass per subset serves all multipliers.
+ */
+export class DampeningSearch {
+  readonly G: number;
+  readonly C: number;
+  readonly P: number;
+  private readonly S: Float64Array;
+  private readonly outer: Float64Array;
+  private readonly member: Uint8Array[];
+  /** Per subset: Σ_{g∈subset} s_g s_gᵀ (packed). */
+  private readonly totals: Float64Array;
+  readonly nSubsets: number;
+
+  constructor(S: Float64Array, G: number, C: number, outer: Float64Array, opts: DampeningSearchOptions) {
+    this.S = S;
+    this.G = G;
+    this.C = C;
+    this.P = packedSize(C);
+    this.outer = outer;
+    this.nSubsets = opts.subsets.length;
+    this.member = opts.subsets.map((sub) => {
+      const m = new Uint8Array(G);
+      for (let k = 0; k < sub.length; k++) m[sub[k]!] = 1;
+      return m;
+    });
+    const P = this.P;
+    this.totals = new Float64Array(this.nSubsets * P);
+    opts.subsets.forEach((sub, k) => {
+      const t = this.totals.subarray(k * P, (k + 1) * P);
+      for (let a = 0; a < sub.length; a++) {
+        const ob = sub[a]! * P;
+        for (let q = 0; q < P; q++) t[q] = t[q]! + outer[ob + q]!;
+      }
+    });
+  }
+
+  /**
+   * The dampening constant for one sample.
+   * @param y bulk sample (length G); @param x0 its NNLS solution (length C).
+   * @returns the multiplier 2^j and the number of multipliers tried.
+   */
+  find(y: Float64Array, x0: Float64Array): { dampening: number; nMultipliers: number } {
+    const { S, G, C, P, outer } = this;
+    const ws = new Float64Array(G);
+    let wmin = Number.POSITIVE_INFINITY;
+    for (let g = 0; g < G; g++) {
+      let f = 0;
+      for (let c = 0; c < C; c++) f += S[g * C + c]! * x0[c]!;
+      const v = 1 / f;
+      ws[g] = v * v;
+      if (ws[g]! < wmin) wmin = ws[g]!;
+    }
+    let maxFinite = Number.NEGATIVE_INFINITY;
+    for (let g = 0; g < G; g++) {
+      ws[g] = ws[g]! / wmin;
+      if (Number.isFinite(ws[g]!) && ws[g]! > maxFinite) maxFinite = ws[g]!;
+    }
+    if (maxFinite === Number.NEGATIVE_INFINITY) return { dampening: 1, nMultipliers: 0 };
+    const nMult = Math.ceil(Math.log2(maxFinite));
+    if (!(nMult > 0)) return { dampening: 1, nMultipliers: 0 };
+    let scaleTo = 0;
+    for (let c = 0; c < C; c++) scaleTo += x0[c]!;
+
+    // Genes by increasing weight (NaN/inf last), the order of the prefix sums.
+    const order = Int32Array.from({ length: G }, (_, g) => g).sort((a, b) => {
+      const wa = ws[a]!;
+      const wb = ws[b]!;
+      return wa < wb ? -1 : wa > wb ? 1 : Number.isNaN(wa) ? (Number.isNaN(wb) ? 0 : 1) : Number.isNaN(wb) ? -1 : 0;
+    });
+    // Per gene: ŵ s sᵀ (packed) and y·s, ŵ y s.
+    const nS = this.nSubsets;
+    const sols = new Float64Array(nMult * nS * C);
+    const valid = new Uint8Array(nMult * nS);
+    const A = new Float64Array(P);
+    const B = new Float64Array(P);
+    const rA = new Float64Array(C);
+    const rB = new Float64Array(C);
+    const snapA = new Float64Array(nMult * P);
+    const snapB = new Float64Array(nMult * P);
+    const snapRA = new Float64Array(nMult * C);
+    const snapRB = new Float64Array(nMult * C);
+    const packed = new Float64Array(P);
+    const H = new Float64Array(C * C);
+    const r = new Float64Array(C);
+    for (let k = 0; k < nS; k++) {
+      const mem = this.member[k]!;
+      A.fill(0);
+      B.fill(0);
+      rA.fill(0);
+      rB.fill(0);
+      let j = 0;
+      let m = 1; // 2^j
+      for (let q = 0; q <= G; q++) {
+        const g = q < G ? order[q]! : -1;
+        const wg = g >= 0 ? ws[g]! : Number.POSITIVE_INFINITY;
+        // Snapshot every multiplier m < ŵ_g: genes so far have ŵ ≤ m (weight ŵ), the rest weight m.
+        while (j < nMult && !(wg <= m)) {
+          snapA.set(A, j * P);
+          snapB.set(B, j * P);
+          snapRA.set(rA, j * C);
+          snapRB.set(rB, j * C);
+          j++;
+          m *= 2;
+        }
+        if (g < 0 || !mem[g]) continue;
+        if (j >= nMult) {
+          // Only the total y·s is still needed.
+          const yg = y[g]!;
+          for (let c = 0; c < C; c++) rB[c] = rB[c]! + yg * S[g * C + c]!;
+          continue;
+        }
+        const ob = g * P;
+        for (let t = 0; t < P; t++) {
+          const o = outer[ob + t]!;
+          A[t] = A[t]! + wg * o;
+          B[t] = B[t]! + o;
+        }
+        const yg = y[g]!;
+        for (let c = 0; c < C; c++) {
+          const ys = yg * S[g * C + c]!;
+          rA[c] = rA[c]! + wg * ys;
+          rB[c] = rB[c]! + ys;
+        }
+      }
+      // rB now holds Σ_{subset} y s (all members); totals hold Σ_{subset} s sᵀ.
+      const tot = this.totals.subarray(k * P, (k + 1) * P);
+      let mj = 1;
+      for (let jj = 0; jj < nMult; jj++, mj *= 2) {
+        for (let t = 0; t < P; t++) packed[t] = snapA[jj * P + t]! + mj * (tot[t]! - snapB[jj * P + t]!);
+        for (let c = 0; c < C; c++) r[c] = snapRA[jj * C + c]! + mj * (rB[c]! - snapRB[jj * C + c]!);
+        const beta = sols.subarray((jj * nS + k) * C, (jj * nS + k + 1) * C);
+        solveSymmetric(C, packed, H, r, beta);
+        let sb = 0;
+        for (let c = 0; c < C; c++) sb += beta[c]!;
+        if (sb === 0 || !Number.isFinite(sb)) continue; // spec edge case (c): skip the replicate
+        valid[jj * nS + k] = 1;
+        const f = scaleTo / sb;
+        for (let c = 0; c < C; c++) beta[c] = beta[c]! * f;
+      }
+    }
+    let best = 0;
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (let jj = 0; jj < nMult; jj++) {
+      let score = 0;
+      for (let c = 0; c < C; c++) {
+        let n = 0;
+        let mean = 0;
+        for (let k = 0; k < nS; k++) {
+          if (!valid[jj * nS + k]) continue;
+          n++;
+          mean += sols[(jj * nS + k) * C + c]!;
+        }
+        if (n === 0) {
+          score = Number.POSITIVE_INFINITY;
+          break;
+        }
+        mean /= n;
+        let v = 0;
+        for (let k = 0; k < nS; k++) {
+          if (!valid[jj * nS + k]) continue;
+          const e = sols[(jj * nS + k) * C + c]! - mean;
+          v += e * e;
+        }
+        score += v / n; // np.std ddof=0, squared
+      }
+      score /= C;
+      if (score < bestScore) {
+        bestScore = score;
+        best = jj;
+      }
+    }
+    return { dampening: 2 ** best, nMultipliers: nMult };
+  }
+}
+
+/**
+ * Solves H β = r for a packed symmetric PSD H: Cholesky, or the minimum-norm (pseudo-inverse)
+ * solution when H is singular (statsmodels WLS uses pinv).
+ */
+function solveSymmetric(C: number, packed: Float64Array, H: Float64Array, r: Float64Array, out: Float64Array): void {
+  unpackSymmetric(C, packed, H);
+  if (cholesky(H, C)) {
+    out.set(r);
+    choleskySolve(H, C, out);
+    return;
+  }
+  unpackSymmetric(C, packed, H);
+  const { P } = pinv(C, C, H, 1e-13);
+  for (let a = 0; a < C; a++) {
+    let s = 0;
+    for (let b = 0; b < C; b++) s += P[a * C + b]! * r[b]!;
+    out[a] = s;
+  }
+}

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dwlsMethod } from '../../../src/methods/linear/dwls.js';
+import { loadBulk, loadOut, loadSignature, maxRelDiff } from '../../fixtures/linear/load.js';
+
+for (const dir of ['synth', 'shuffled']) {
+  test(`dwls with a fixed dampening constant (16) matches the reference to 1e-6 (${dir})`, async () => {
+    const ref = loadOut(dir, 'out_dwls_d16.csv');
+    const fitted = await dwlsMethod.fit(null, { signature: loadSignature(dir), options: { dampening: 16 } });
+    const res = await fitted.deconvolve(loadBulk(dir), { options: { threads: 1 } });
+    const d = maxRelDiff(res.raw!.data, ref.values.data, 1e-6 * Math.max(...ref.values.data));
+    assert.ok(d < 1e-6, `max rel diff ${d}`);
+  });
+
+  test(`dwls picks the reference's dampening constants (numpy MT19937 subsets) and matches to 1e-6 (${dir})`, async () => {
+    const ref = loadOut(dir, 'out_dwls.csv');
+    const info = loadOut(dir, 'info_dwls.csv');
+    const fitted = await dwlsMethod.fit(null, { signature: loadSignature(dir) });
+    const res = await fitted.deconvolve(loadBulk(dir), { options: { threads: 1 } });
+    const want = Array.from(info.values.col(info.colNames.indexOf('dampening')));
+    assert.deepEqual(res.diagnostics.extra!.dampening, want);
+    assert.deepEqual(res.diagnostics.extra!.nMultipliers, Array.from(info.values.col(info.colNames.indexOf('n_multipliers'))));
+    const d = maxRelDiff(res.raw!.data, ref.values.data, 1e-6 * Math.max(...ref.values.data));
+    assert.ok(d < 1e-6, `max rel diff ${d}`);
+  });
+}
