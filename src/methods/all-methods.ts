@@ -4,5 +4,7 @@
  */
 import './linear/ols.js';
 import './linear/nnls.js';
+import './linear/rlr.js';
 import './linear/wnnls.js';
 import './linear/dwls.js';
+import './decovart/index.js';

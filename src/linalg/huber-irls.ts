@@ -1,0 +1,194 @@
+/**
+ * Robust linear regression with Huber's T norm by iteratively reweighted least squares, exactly
+ * as statsmodels 0.13 `RLM(y, X, M=HuberT()).fit()` with its defaults (t = 1.345,
+ * scale_est = 'mad' with centre 0, conv = 'dev', tol = 1e-8, maxiter = 50, update_scale = True,
+ * start = OLS). See statsmodels `robust/robust_linear_model.py`, `robust/norms.py`,
+ * `robust/scale.py` and `regression/_tools.py` (`_MinimalWLS`).
+ *
+ * The deviance used for convergence is Σ ρ(r_i / s_wls) with s_wls = Σ w_i r_i² / (n − p), the
+ * WLS residual variance of that step (a statsmodels quirk kept for parity).
+ */
+import { packedSize, rowOuterProducts, unpackSymmetric } from './blas.js';
+import { cholesky, choleskySolve } from './cholesky.js';
+import { pinv } from './svd.js';
+
+/** Φ⁻¹(3/4): MAD → standard deviation of a normal. */
+export const MAD_NORMAL_CONSTANT = 0.6744897501960817;
+
+/** Huber weight w(u) = 1 for |u| ≤ t, t/|u| otherwise. */
+export function huberWeight(u: number, t = 1.345): number {
+  const a = Math.abs(u);
+  return a <= t ? 1 : t / a;
+}
+
+/** Huber ρ(u) = u²/2 for |u| ≤ t, t|u| − t²/2 otherwise. */
+export function huberRho(u: number, t = 1.345): number {
+  const a = Math.abs(u);
+  return a <= t ? 0.5 * u * u : t * a - 0.5 * t * t;
+}
+
+/** k-th smallest of a[0..n) (quickselect; reorders a). */
+function select(a: Float64Array, n: number, k: number): number {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** Median of a[0..n) as numpy (mean of the two middle values for even n); reorders a. */
+export function medianInPlace(a: Float64Array, n: number): number {
+  if (n === 0) return Number.NaN;
+  const k = n >> 1;
+  const hi = select(a, n, k);
+  if (n & 1) return hi;
+  // The lower middle is the maximum of the first k entries after selection.
+  let lo = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < k; i++) if (a[i]! > lo) lo = a[i]!;
+  return (lo + hi) / 2;
+}
+
+/** Options of {@link HuberRlm.fit}. */
+export interface HuberRlmOptions {
+  /** Huber tuning constant (1.345). */
+  t?: number;
+  /** Deviance tolerance (1e-8). */
+  tol?: number;
+  /** Iteration limit, counting the OLS start as iteration 1 (50). */
+  maxIter?: number;
+}
+
+/** Per-design-matrix data of the Huber IRLS (X is n x p row-major, n observations). */
+export class HuberRlm {
+  readonly n: number;
+  readonly p: number;
+  readonly X: Float64Array;
+  private readonly P: number;
+  private readonly outer: Float64Array;
+  private readonly resid: Float64Array;
+  private readonly w: Float64Array;
+  private readonly absr: Float64Array;
+  private readonly packed: Float64Array;
+  private readonly H: Float64Array;
+  private readonly d: Float64Array;
+
+  constructor(X: Float64Array, n: number, p: number) {
+    this.X = X;
+    this.n = n;
+    this.p = p;
+    this.P = packedSize(p);
+    this.outer = rowOuterProducts(n, p, X);
+    this.resid = new Float64Array(n);
+    this.w = new Float64Array(n);
+    this.absr = new Float64Array(n);
+    this.packed = new Float64Array(this.P);
+    this.H = new Float64Array(p * p);
+    this.d = new Float64Array(p);
+  }
+
+  /** β = argmin Σ w_i (y_i − x_iᵀβ)² (pinv solution; w undefined = OLS), residuals into this.resid; returns Σ w r². */
+  private wls(y: Float64Array, w: Float64Array | undefined, beta: Float64Array): number {
+    const { n, p, P, X, outer, packed, H, d, resid } = this;
+    packed.fill(0);
+    d.fill(0);
+    for (let i = 0; i < n; i++) {
+      const wi = w ? w[i]! : 1;
+      if (wi === 0) continue;
+      const ob = i * P;
+      for (let k = 0; k < P; k++) packed[k] = packed[k]! + wi * outer[ob + k]!;
+      const wy = wi * y[i]!;
+      for (let c = 0; c < p; c++) d[c] = d[c]! + wy * X[i * p + c]!;
+    }
+    unpackSymmetric(p, packed, H);
+    if (cholesky(H, p)) {
+      beta.set(d);
+      choleskySolve(H, p, beta);
+    } else {
+      // Singular weighted design: statsmodels' pinv gives the minimum-norm solution.
+      const Xw = new Float64Array(n * p);
+      const yw = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const s = Math.sqrt(w ? w[i]! : 1);
+        yw[i] = s * y[i]!;
+        for (let c = 0; c < p; c++) Xw[i * p + c] = s * X[i * p + c]!;
+      }
+      const { P: Pi } = pinv(n, p, Xw, 1e-15);
+      for (let c = 0; c < p; c++) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += Pi[c * n + i]! * yw[i]!;
+        beta[c] = s;
+      }
+    }
+    let ssr = 0;
+    for (let i = 0; i < n; i++) {
+      let f = 0;
+      for (let c = 0; c < p; c++) f += X[i * p + c]! * beta[c]!;
+      const r = y[i]! - f;
+      resid[i] = r;
+      ssr += (w ? w[i]! : 1) * r * r;
+    }
+    return ssr;
+  }
+
+  private madScale(): number {
+    const { n, resid, absr } = this;
+    for (let i = 0; i < n; i++) absr[i] = Math.abs(resid[i]!) / MAD_NORMAL_CONSTANT;
+    return medianInPlace(absr, n);
+  }
+
+  private deviance(s: number, t: number): number {
+    let dev = 0;
+    for (let i = 0; i < this.n; i++) dev += huberRho(this.resid[i]! / s, t);
+    return dev;
+  }
+
+  /**
+   * Huber M-estimate of β for one response y (length n) into `beta` (length p).
+   *
+   * @returns iterations (statsmodels' count: 1 after the OLS start) and whether the deviance
+   *   criterion was met (false at maxIter; true also when the scale hits 0, a perfect fit).
+   * @example
+   * const rlm = new HuberRlm(X, n, p); const beta = new Float64Array(p); rlm.fit(y, beta);
+   */
+  fit(y: Float64Array, beta: Float64Array, opts: HuberRlmOptions = {}): { iterations: number; converged: boolean; perfectFit: boolean } {
+    const t = opts.t ?? 1.345;
+    const tol = opts.tol ?? 1e-8;
+    const maxIter = opts.maxIter ?? 50;
+    const { n, p, w, resid } = this;
+    const df = n - p > 0 ? n - p : 1;
+    let ssr = this.wls(y, undefined, beta);
+    let scale = this.madScale();
+    let prev = Number.POSITIVE_INFINITY;
+    let dev = this.deviance(ssr / df, t);
+    let iteration = 1;
+    for (;;) {
+      // statsmodels checks |dev_k − dev_{k−1}| only after a reweighting step.
+      if (scale === 0) return { iterations: iteration, converged: true, perfectFit: true };
+      for (let i = 0; i < n; i++) w[i] = huberWeight(resid[i]! / scale, t);
+      ssr = this.wls(y, w, beta);
+      scale = this.madScale();
+      prev = dev;
+      dev = this.deviance(ssr / df, t);
+      iteration++;
+      const small = Math.abs(dev - prev) <= tol;
+      if (small || iteration >= maxIter) return { iterations: iteration, converged: small, perfectFit: false };
+    }
+  }
+}
