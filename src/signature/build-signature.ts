@@ -368,8 +368,10 @@ export function buildSignatureDetailed(ref: Dataset, opts: BuildSignatureOptions
       sumRc[at] = (sumRc[at] as number) + rc;
       sumLog[at] = (sumLog[at] as number) + lg;
       sumRaw[at] = (sumRaw[at] as number) + v;
-      // the tests run on log1p(relative counts), scanpy's X
-      vals[m] = lg;
+      // log1p is monotone, so ranking the relative counts gives the ranks of log1p(rc) (scanpy's X);
+      // IEEE division is correctly rounded everywhere while libm log1p is not, so near-ties stay
+      // reproducible across platforms
+      vals[m] = rc;
       rows[m] = i;
       m++;
     }
