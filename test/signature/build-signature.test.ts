@@ -61,11 +61,15 @@ test('golden: DE tables, kappa search, chosen genes and values equal the numpy/s
     assert.equal(r.nTopChosen, fx.nTopChosen);
     assert.deepEqual(r.signature.genes, fx.signatureGenes);
     assert.deepEqual(r.signature.cellTypes, fx.cellTypes);
-    r.signature.values.data.forEach((v, k) => relClose(v, fx.valuesRelative[k], 1e-12, `value ${k}`));
+    r.signature.values.data.forEach((v, k) => {
+      relClose(v, fx.valuesRelative[k], 1e-12, `value ${k}`);
+    });
     assert.equal(r.signature.meta.nTopChosen, fx.nTopChosen);
   }
   const raw = buildSignature(fixtureDataset(), { ...fxOpts, valueLayer: 'raw_counts' });
-  raw.values.data.forEach((v, k) => relClose(v, fx.valuesRaw[k], 1e-12, `raw value ${k}`));
+  raw.values.data.forEach((v, k) => {
+    relClose(v, fx.valuesRaw[k], 1e-12, `raw value ${k}`);
+  });
 });
 
 test('golden: scanpy logFC formula option', () => {
