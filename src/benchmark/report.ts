@@ -187,7 +187,7 @@ function mediansTable(input: ReportInput): string {
       const e = get(m, g, 'mse');
       if (!p || !e) continue;
       rows.push(
-        `<tr><td>${esc(m)}</td><td>${esc(g)}</td><td>${fmt(p.median)}</td><td>${fmt(p.iqr)}</td><td>${fmt(p.mean)}</td><td>${fmt(e.median, 5)}</td><td>${fmt(e.iqr, 5)}</td><td>${p.nExcluded}</td><td>${fmt(time(m, g), 2)}</td></tr>`,
+        `<tr><td>${esc(m)}</td><td>${esc(g)}</td><td>${fmt(p.median)}</td><td>${fmt(p.iqr)}</td><td>${fmt(p.mean)}</td><td>${fmt(e.median, 5)}</td><td>${fmt(e.iqr, 5)}</td><td>${p.nExcluded}</td><td>${time(m, g)?.toFixed(2) ?? '–'}</td></tr>`,
       );
     }
   }

@@ -295,8 +295,9 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
         proportions: Array.from(truth.proportions.data),
       };
       for (const spec of todo) {
-        const label = `${spec.name} [${g.name}] n=${n}`;
-        emit({ stage: 'benchmark', step: doneCells, total: totalCells, label });
+        // One start/end pair per cell (the CLI prints "benchmark nnls [fine] n=100 (3/12): done in 1.2 s").
+        const label = `${spec.name} [${g.name}] n=${n} (${doneCells + 1}/${totalCells})`;
+        emit({ stage: 'benchmark', step: 0, total: 1, label });
         let fitted = fits.get(spec.name);
         if (fitted === null) {
           doneCells++;
@@ -350,7 +351,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
           failures.push({ method: spec.name, granularity: g.name, nCells: n, stage: 'deconvolve', ...describe(e) });
         }
         doneCells++;
-        emit({ stage: 'benchmark', step: doneCells, total: totalCells, label });
+        emit({ stage: 'benchmark', step: 1, total: 1, label });
       }
     }
   }

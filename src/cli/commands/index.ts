@@ -3,6 +3,9 @@
  * new command by writing cli/commands/<name>.ts and importing it here.
  */
 import type { CommandSpec } from '../command.js';
+import { benchmarkCommand } from './benchmark.js';
+import { demoCommand } from './demo.js';
 import { methodsCommand } from './methods.js';
+import { simulateCommand } from './simulate.js';
 
-export const COMMANDS: CommandSpec[] = [methodsCommand];
+export const COMMANDS: CommandSpec[] = [methodsCommand, simulateCommand, benchmarkCommand, demoCommand];

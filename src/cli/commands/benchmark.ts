@@ -1,0 +1,211 @@
+/**
+ * `celldeconv benchmark`: split a labelled reference, fit every chosen method on the train half and
+ * score it on Dirichlet pseudobulks from the test half, at one or more granularities and numbers of
+ * cells per pseudobulk. Writes results, summaries, timings and report.html into --out.
+ */
+import '../../methods/all-methods.js';
+import { statSync } from 'node:fs';
+import { bundledGranularityPath, type GranularityMap, readGranularityMap } from '../../benchmark/granularity.js';
+import { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
+import { InputError } from '../../core/errors.js';
+import type { Dataset } from '../../data/dataset.js';
+import { readH5ad } from '../../io/h5ad/read.js';
+import { readTenx } from '../../io/mtx.js';
+import { listMethods } from '../../methods/registry.js';
+import { optBool, optIntList, optList, optNumber, optString, reqString, UsageError } from '../args.js';
+import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
+import type { Output } from '../output.js';
+
+/** Default label column of the bundled PBMC3k. */
+export const PBMC3K_LABELS = 'cell_type';
+
+/**
+ * Loads a reference: the name `pbmc3k` (bundled), an .h5ad file, or a 10x Matrix Market directory /
+ * .mtx[.gz] file.
+ */
+export async function loadReference(ref: string, signal?: AbortSignal): Promise<Dataset> {
+  if (ref === 'pbmc3k') return loadPbmc3k();
+  let isDir = false;
+  try {
+    isDir = statSync(ref).isDirectory();
+  } catch {
+    throw new InputError('reference not found', {
+      code: 'E_FILE_NOT_FOUND',
+      file: ref,
+      hint: "Pass an .h5ad file, a 10x matrix directory, or 'pbmc3k' for the bundled dataset",
+    });
+  }
+  if (!isDir && /\.h5ad$/i.test(ref)) return readH5ad(ref, { signal });
+  if (isDir || /\.mtx(\.gz)?$/i.test(ref)) return readTenx(ref, { signal });
+  throw new InputError('unsupported reference format', {
+    code: 'E_REFERENCE_FORMAT',
+    file: ref,
+    expected: '.h5ad, a 10x directory (matrix.mtx[.gz] + genes/barcodes) or pbmc3k',
+    hint: "Convert it first with 'celldeconv convert', or pass an .h5ad file",
+  });
+}
+
+async function loadPbmc3k(): Promise<Dataset> {
+  // TODO(io): switch to datasets.pbmc3k() once src/datasets lands.
+  throw new InputError('the bundled pbmc3k dataset is not available in this build', {
+    code: 'E_NO_DATASET',
+    hint: 'Pass --reference FILE',
+  });
+}
+
+/** The command line as typed (for the report), rebuilt from the parsed options. */
+export function commandLine(name: string, values: Record<string, unknown>): string {
+  const parts = ['celldeconv', name];
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || v === false || ['json', 'quiet', 'debug', 'help'].includes(k)) continue;
+    parts.push(v === true ? `--${k}` : `--${k} ${String(v)}`);
+  }
+  return parts.join(' ');
+}
+
+/** Resolves `--granularity` items: bundled map names (e.g. pbmc3k-coarse) or file paths. */
+export function resolveGranularities(items: string[] | undefined): GranularityMap[] | undefined {
+  if (!items || items.length === 0) return undefined;
+  return items.map((it) => readGranularityMap(bundledGranularityPath(it) ?? it));
+}
+
+/** The bundled PBMC3k maps used by `demo` and by `benchmark --reference pbmc3k` without --granularity. */
+export function pbmc3kGranularities(): GranularityMap[] {
+  return resolveGranularities(['pbmc3k-coarse', 'pbmc3k-fine']) as GranularityMap[];
+}
+
+/** The summary table: methods x granularity at the main n_cells (median Pearson, median MSE, time). */
+export function summaryTable(res: BenchmarkResult): string[] {
+  const rows: string[][] = [['method', 'granularity', 'median r', 'IQR r', 'median MSE', 'time (s)']];
+  for (const g of res.granularities) {
+    const methods = [...new Set(res.summary.map((r) => r.method))];
+    for (const m of methods) {
+      const p = res.summary.find((r) => r.method === m && r.granularity === g && r.nCells === res.nCellsMain && r.metric === 'pearson');
+      const e = res.summary.find((r) => r.method === m && r.granularity === g && r.nCells === res.nCellsMain && r.metric === 'mse');
+      const t = res.timings.find((r) => r.method === m && r.granularity === g);
+      if (!p || !e) continue;
+      const time = t ? t.fitSeconds + (t.deconvolveSeconds[String(res.nCellsMain)] ?? 0) : Number.NaN;
+      rows.push([m, g, p.median.toFixed(3), p.iqr.toFixed(3), e.median.toExponential(2), time.toFixed(1)]);
+    }
+  }
+  const w = rows[0]?.map((_, j) => Math.max(...rows.map((r) => (r[j] as string).length))) ?? [];
+  return rows.map((r) => r.map((c, j) => (j < 2 ? c.padEnd(w[j] as number) : c.padStart(w[j] as number))).join('  '));
+}
+
+/** Runs the benchmark with CLI progress and prints the table, failures and the report path. */
+export async function runAndReport(
+  out: Output,
+  signal: AbortSignal,
+  opts: Omit<BenchmarkOptions, 'onProgress' | 'signal'>,
+): Promise<number> {
+  const t0 = Date.now();
+  const res = await runBenchmark({ ...opts, onProgress: out.progress(), signal });
+  out.result({
+    outDir: res.outDir,
+    files: res.files,
+    summary: res.summary.filter((r) => r.metric === 'pearson' || r.metric === 'mse'),
+    timings: res.timings,
+    failures: res.failures,
+    computed: res.computed,
+    resumed: res.resumed,
+  });
+  out.print(`Summary (${res.nCellsMain} cells per pseudobulk, ${opts.nSamples ?? 400} pseudobulks, seed ${opts.seed ?? 0}):`);
+  for (const line of summaryTable(res)) out.print(`  ${line}`);
+  if (res.resumed > 0)
+    out.info(`${res.resumed} method x setting cells taken from the state file in ${res.outDir} (same seed and settings)`);
+  for (const f of res.failures) {
+    out.error(`warning: ${f.method} [${f.granularity}${f.nCells ? `, n=${f.nCells}` : ''}] failed at ${f.stage}: ${f.message}`);
+  }
+  out.print(`Report: ${res.files.report}`);
+  out.print(`Results: ${res.files.results} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  return res.failures.length > 0 ? 1 : 0;
+}
+
+/** Options shared by `benchmark` and `demo`. */
+export const RUN_OPTIONS: Record<string, OptionSpec> = {
+  seed: { type: 'string', description: 'Seed of the split, simulations and methods', default: '0', valueName: 'N' },
+  quick: { type: 'boolean', description: "Use each method's quick settings (fewer epochs...)" },
+  fresh: { type: 'boolean', description: 'Ignore the state file in --out and recompute everything' },
+  'report-method': { type: 'string', description: 'Method shown in the predicted-vs-true scatter (default: best)', valueName: 'NAME' },
+};
+
+function parseMethods(ctx: CommandContext): string[] {
+  const methods = optList(ctx.args, 'methods');
+  if (!methods || methods.length === 0 || (methods.length === 1 && methods[0] === 'all')) {
+    const all = listMethods();
+    if (all.length === 0) throw new UsageError('no methods are registered', 'methods', undefined, undefined, 'This build has no methods');
+    return all;
+  }
+  return methods;
+}
+
+export const benchmarkCommand: CommandSpec = {
+  name: 'benchmark',
+  summary: 'Benchmark methods on pseudobulks simulated from held-out cells of a labelled reference',
+  details: [
+    'Examples:',
+    '  celldeconv benchmark --reference pbmc3k --methods nnls,dwls --out bench-pbmc',
+    '  celldeconv benchmark --reference ref.h5ad --labels cell_type --granularity coarse.json,fine.json \\',
+    '      --methods all --n 400 --cells 100 --cells-grid 10,25,50,100,250,500,1000 --seed 0 --out bench',
+    'Re-running with the same --out, seed and settings skips the method x setting cells already done.',
+  ].join('\n'),
+  options: {
+    reference: {
+      type: 'string',
+      short: 'r',
+      description: "Labelled single-cell reference: .h5ad, 10x directory, or 'pbmc3k'",
+      valueName: 'REF',
+    },
+    labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    granularity: {
+      type: 'string',
+      description: 'Granularity maps (JSON/CSV files or bundled names), comma-separated',
+      valueName: 'MAP[,MAP2]',
+    },
+    methods: { type: 'string', short: 'm', description: "Methods, comma-separated, or 'all'", default: 'all', valueName: 'LIST' },
+    n: { type: 'string', description: 'Pseudobulks per setting', default: '400', valueName: 'N' },
+    cells: { type: 'string', description: 'Cells per pseudobulk (main setting)', default: '100', valueName: 'N' },
+    'cells-grid': { type: 'string', description: 'More cells-per-pseudobulk values, e.g. 10,25,50,100,250', valueName: 'LIST' },
+    group: { type: 'string', description: 'Split by this obs column (donor, batch) instead of by cell', valueName: 'COLUMN' },
+    'train-fraction': { type: 'string', description: 'Fraction of cells used to fit the methods', default: '0.5', valueName: 'F' },
+    out: { type: 'string', short: 'o', description: 'Output directory', valueName: 'DIR' },
+    ...RUN_OPTIONS,
+  },
+  async run(ctx) {
+    const { args, out, signal } = ctx;
+    const refName = reqString(args, 'reference', "Pass --reference ref.h5ad (or 'pbmc3k')");
+    const outDir = reqString(args, 'out', 'Pass --out DIR for the results and the report');
+    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? PBMC3K_LABELS : undefined);
+    if (!labelsKey)
+      throw new UsageError(
+        'missing required option',
+        'labels',
+        undefined,
+        undefined,
+        'Pass --labels with the obs column holding the cell types',
+      );
+    const opts = {
+      methods: parseMethods(ctx),
+      nSamples: optNumber(args, 'n', 400, { integer: true, min: 1 }),
+      nCells: optNumber(args, 'cells', 100, { integer: true, min: 1 }),
+      cellsGrid: optIntList(args, 'cells-grid', 1),
+      seed: optNumber(args, 'seed', 0, { integer: true }),
+      trainFraction: optNumber(args, 'train-fraction', 0.5, { min: 0.01, max: 0.99 }),
+    };
+    const granularities = resolveGranularities(optList(args, 'granularity')) ?? (refName === 'pbmc3k' ? pbmc3kGranularities() : undefined);
+    out.info(`reading ${refName} ...`);
+    const reference = await loadReference(refName, signal);
+    return runAndReport(out, signal, {
+      reference,
+      labelsKey,
+      granularities,
+      ...opts,
+      groupKey: optString(args, 'group'),
+      outDir,
+      quick: optBool(args, 'quick'),
+      resume: !optBool(args, 'fresh'),
+      reportMethod: optString(args, 'report-method'),
+      metadata: { data: refName, command: commandLine('benchmark', args.values) },
+    });
+  },
+};

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runCli } from '../../src/cli/main.js';
+import { registerTestMethods } from '../benchmark/test-methods.js';
+import { capture, writeLabelledTenx } from './benchmark-helpers.js';
+
+registerTestMethods();
+const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-bench-'));
+const ref = join(tmp, 'ref');
+before(async () => {
+  await writeLabelledTenx(ref, [60, 30, 16, 8], ['B cell', 'T cell', 'NK', 'DC']);
+  writeFileSync(join(tmp, 'coarse.csv'), 'label,group\nB cell,B\nT cell,T/NK\nNK,T/NK\nDC,DC\n');
+  writeFileSync(join(tmp, 'partial.json'), JSON.stringify({ name: 'partial', map: { 'B cell': 'B', NK: 'T/NK' } }));
+});
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const common = ['--reference', ref, '--labels', 'cell_type', '--methods', 'test-nnls,test-prior', '--n', '20', '--cells', '30'];
+
+test('benchmark writes results and the report, prints the summary table; re-run resumes', async () => {
+  const out = join(tmp, 'out');
+  const o = capture();
+  const e = capture();
+  const code = await runCli(
+    ['benchmark', ...common, '--granularity', join(tmp, 'coarse.csv'), '--cells-grid', '10', '--seed', '3', '--out', out],
+    {
+      stdout: o.stream,
+      stderr: e.stream,
+    },
+  );
+  assert.equal(code, 0, e.text());
+  assert.match(o.text(), /method\s+granularity\s+median r/);
+  assert.match(o.text(), /test-nnls\s+coarse\s+0\.9\d\d/);
+  assert.match(o.text(), /Report: .*report\.html/);
+  assert.match(e.text(), /benchmark test-nnls \[coarse\] n=30 \(3\/4\): done/);
+  for (const f of ['results.csv', 'summary.csv', 'summary.json', 'timings.json', 'report.html']) assert.ok(existsSync(join(out, f)), f);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /--cells-grid 10/);
+  const first = readFileSync(join(out, 'results.csv'));
+  const e2 = capture();
+  assert.equal(
+    await runCli(['benchmark', ...common, '--granularity', join(tmp, 'coarse.csv'), '--cells-grid', '10', '--seed', '3', '--out', out], {
+      stdout: capture().stream,
+      stderr: e2.stream,
+    }),
+    0,
+  );
+  assert.match(e2.text(), /4 method x setting cells taken from the state file/);
+  assert.ok(readFileSync(join(out, 'results.csv')).equals(first));
+});
+
+test('--json prints the summary as JSON', async () => {
+  const o = capture();
+  assert.equal(
+    await runCli(['benchmark', ...common, '--out', join(tmp, 'json'), '--json', '--quiet'], { stdout: o.stream, stderr: capture().stream }),
+    0,
+  );
+  const r = JSON.parse(o.text());
+  assert.equal(r.failures.length, 0);
+  assert.ok(r.summary.some((x: { method: string; metric: string }) => x.method === 'test-nnls' && x.metric === 'pearson'));
+});
+
+test('bad input: typed errors naming the fix, with the right exit codes', async () => {
+  const run = async (extra: string[], base = common) => {
+    const e = capture();
+    const code = await runCli(['benchmark', ...base, '--out', join(tmp, 'bad'), ...extra], { stdout: capture().stream, stderr: e.stream });
+    return { code, err: e.text() };
+  };
+  let r = await run(['--cells-grid', '10,abc']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--cells-grid.*every item must be an integer.*got "?abc"?.*10,100,1000/);
+  r = await run(['--granularity', join(tmp, 'partial.json')]);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /E_GRANULARITY_UNCOVERED.*T cell.*DC|E_GRANULARITY_UNCOVERED.*DC.*T cell/);
+  r = await run([], ['--reference', ref, '--labels', 'celltype', '--methods', 'test-nnls']);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /E_NO_COLUMN.*celltype.*cell_type/);
+  r = await run(['--methods', 'nope']);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /E_UNKNOWN_METHOD/);
+  r = await run([], ['--reference', join(tmp, 'missing.h5ad'), '--labels', 'cell_type']);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /E_FILE_NOT_FOUND/);
+  r = await run([], ['--labels', 'cell_type']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--reference/);
+});
+
+test('a cell type with too few cells names the fix', async () => {
+  const few = join(tmp, 'few');
+  await writeLabelledTenx(few, [40, 1]);
+  const e = capture();
+  const code = await runCli(
+    ['benchmark', '--reference', few, '--labels', 'cell_type', '--methods', 'test-nnls', '--out', join(tmp, 'few-out')],
+    {
+      stdout: capture().stream,
+      stderr: e.stream,
+    },
+  );
+  assert.equal(code, 3);
+  assert.match(e.text(), /E_TOO_FEW_CELLS.*T1: 1.*--granularity/);
+});
