@@ -17,6 +17,7 @@ import type { Dataset } from '../data/dataset.js';
 import { DenseMatrix } from '../data/dense.js';
 import { toDense } from '../data/matrix.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { buildSignature } from '../signature/build-signature.js';
 import { Signature } from '../signature/signature.js';
 import { alignGenes } from './align-genes.js';
 import { chooseThreads, solveSamplesInWorkers } from './parallel/run-parallel.js';
@@ -191,14 +192,6 @@ function degenerateReason(y: Float64Array): string | undefined {
   }
   if (s === 0) return 'has zero total over the signature genes';
   return undefined;
-}
-
-async function loadBuildSignature(): Promise<(ref: Dataset, opts: Record<string, unknown>) => Signature | Promise<Signature>> {
-  // Resolved at run time: the signature builder is a sibling area and may be absent in a partial build.
-  const spec = '../signature/build-signature.js';
-  const mod = (await import(spec)) as { buildSignature?: (ref: Dataset, opts: Record<string, unknown>) => Signature | Promise<Signature> };
-  if (typeof mod.buildSignature !== 'function') throw new Error('buildSignature is not available');
-  return mod.buildSignature;
 }
 
 /** A fitted signature method: holds the signature and the merged options. */
@@ -415,14 +408,7 @@ export function defineSignatureMethod<O extends object>(def: SignatureMethodDefi
             hint: 'Pass labelsKey (--labels COLUMN) naming the obs column with cell types',
           });
         }
-        const buildSignature = await loadBuildSignature();
-        sig = await buildSignature(ref, {
-          labelsKey: opts.labelsKey,
-          layer: opts.layer,
-          seed: opts.seed,
-          onProgress: opts.onProgress,
-          signal: opts.signal,
-        });
+        sig = buildSignature(ref, { labelsKey: opts.labelsKey, layer: opts.layer, onProgress: opts.onProgress, signal: opts.signal });
       }
       validateSignatureMatrix(sig.values.transpose().data, sig.nGenes, sig.cellTypes);
       return new SignatureFitted(def, sig, options, opts.seed ?? 0);

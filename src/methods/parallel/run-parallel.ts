@@ -68,13 +68,18 @@ export function chooseThreads(requested: number, nSamples: number, costPerSample
   return nSamples * costPerSample >= PARALLEL_MIN_FLOPS ? 2 : 1;
 }
 
-function workerUrl(): { url: URL; execArgv: string[] } {
-  // Under tsx (running from src/*.ts) the worker must load tsx itself; from dist it is plain JS.
+/**
+ * The worker entry. From dist it is plain JS. Under tsx (running from src/*.ts) `--import tsx` in a
+ * worker's execArgv is not honoured by every Node 20 release, so a tiny eval'd bootstrap registers
+ * tsx's ESM loader in the worker and then imports the TypeScript entry.
+ */
+function createWorker(workerData: unknown, transferList: ArrayBuffer[]): Worker {
   const isTs = import.meta.url.endsWith('.ts');
-  return {
-    url: new URL(isTs ? './solve-worker.ts' : './solve-worker.js', import.meta.url),
-    execArgv: isTs ? ['--import', 'tsx'] : [],
-  };
+  if (!isTs) return new Worker(new URL('./solve-worker.js', import.meta.url), { workerData, transferList });
+  const entry = new URL('./solve-worker.ts', import.meta.url).href;
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true, workerData, transferList });
 }
 
 /**
@@ -93,7 +98,6 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
     converged: new Uint8Array(n),
     extra: Object.fromEntries(job.extraKeys.map((k) => [k, new Float64Array(n)])),
   };
-  const { url, execArgv } = workerUrl();
   const workers: Worker[] = [];
   const doneBy = new Array<number>(T).fill(0);
   const report = () => job.onDone?.(doneBy.reduce((a, b) => a + b, 0));
@@ -106,9 +110,8 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
       const i = job.rows[k]!;
       Yc.set(job.Y.subarray(i * G, (i + 1) * G), (k - start) * G);
     }
-    const w = new Worker(url, {
-      execArgv,
-      workerData: {
+    const w = createWorker(
+      {
         location: job.location,
         S: job.S,
         nGenes: G,
@@ -120,8 +123,8 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
         rows: job.rows.slice(start, end),
         extraKeys: job.extraKeys,
       },
-      transferList: [Yc.buffer],
-    });
+      [Yc.buffer],
+    );
     workers.push(w);
     tasks.push(
       new Promise<void>((resolve, reject) => {

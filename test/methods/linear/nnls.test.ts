@@ -32,3 +32,11 @@ test('direct Lawson–Hanson equals the Gram variant on the fixture', async () =
     assert.ok(d < 1e-9, `sample ${i}: ${d}`);
   }
 });
+
+test('nnls fitIntercept matches sklearn LinearRegression(positive=True) to 1e-6', async () => {
+  const ref = loadOut('synth', 'out_nnls_intercept.csv');
+  const fitted = await nnlsMethod.fit(null, { signature: loadSignature('synth'), options: { fitIntercept: true } });
+  const res = await fitted.deconvolve(loadBulk('synth'));
+  const d = maxRelDiff(res.raw!.data, ref.values.data, 1e-6 * Math.max(...ref.values.data));
+  assert.ok(d < 1e-6, `max rel diff ${d}`);
+});
