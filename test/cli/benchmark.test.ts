@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
 import { registerTestMethods } from '../benchmark/test-methods.js';
-import { capture, writeLabelledTenx } from './benchmark-helpers.js';
+import { capture, writeLabelledTenx } from '../benchmark/cli-helpers.js';
 
 registerTestMethods();
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-bench-'));

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { columnAsStrings } from '../../src/data/frame.js';
 import { writeTenx } from '../../src/io/mtx.js';
-import { syntheticCells } from '../benchmark/synthetic.js';
+import { syntheticCells } from './synthetic.js';
 
 export function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
