@@ -14,7 +14,7 @@ const counts = new DenseMatrix(fx.nCells, fx.nGenes, Float64Array.from(fx.counts
 function closeArr(got: ArrayLike<number>, exp: (number | null)[], rel: number, what: string) {
   assert.equal(got.length, exp.length, what);
   for (let k = 0; k < exp.length; k++) {
-    const e = exp[k];
+    const e = exp[k] as number | null;
     const g = got[k] as number;
     if (e === null) {
       assert.ok(!Number.isFinite(g), `${what}[${k}]: got ${g}, expected NaN/inf`);
