@@ -6,6 +6,7 @@ import type { CommandSpec } from '../command.js';
 import { benchmarkCommand } from './benchmark.js';
 import { demoCommand } from './demo.js';
 import { methodsCommand } from './methods.js';
+import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
 
-export const COMMANDS: CommandSpec[] = [methodsCommand, simulateCommand, benchmarkCommand, demoCommand];
+export const COMMANDS: CommandSpec[] = [methodsCommand, simulateCommand, benchmarkCommand, demoCommand, signatureCommand];
