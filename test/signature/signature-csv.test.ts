@@ -11,7 +11,15 @@ import { readSignatureCsv, writeSignatureCsv } from '../../src/signature/signatu
 const dir = mkdtempSync(join(tmpdir(), 'celldeconv-sigcsv-'));
 
 test('write -> read round trip is exact (CSV, TSV, gzip) and the file is genes x cell types', async () => {
-  const sig = new Signature(['T', 'B', 'Mono'], ['g1', 'g,2', 'g3', 'g4'], DenseMatrix.fromRows([[0.1, 1 / 3, 0, 5e-17], [2, 3, 4, 5], [1e6, 0, Math.PI, 7]]));
+  const sig = new Signature(
+    ['T', 'B', 'Mono'],
+    ['g1', 'g,2', 'g3', 'g4'],
+    DenseMatrix.fromRows([
+      [0.1, 1 / 3, 0, 5e-17],
+      [2, 3, 4, 5],
+      [1e6, 0, Math.PI, 7],
+    ]),
+  );
   for (const name of ['s.csv', 's.tsv', 's.csv.gz']) {
     const p = join(dir, name);
     await writeSignatureCsv(p, sig);
@@ -25,7 +33,10 @@ test('write -> read round trip is exact (CSV, TSV, gzip) and the file is genes x
   assert.equal(text[1], 'g1,0.1,2,1000000');
   assert.equal(text[2], '"g,2",0.3333333333333333,3,0');
   // atomic: no temp file left behind
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+  );
 });
 
 test('bad signature files: negative values and missing values name the file and the cell', async () => {
