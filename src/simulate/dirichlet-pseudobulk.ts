@@ -123,7 +123,8 @@ export function relativeCounts(m: DenseMatrix | CsrMatrix): DenseMatrix | CsrMat
  * number of cells per sample does not change the drawn proportions. Same seed gives the same bytes.
  *
  * @param cells - cells x genes; raw counts in `countsLayer` (dense or CSR/CSC; CSR is fastest).
- *   If the Dataset has a `relative_counts` layer it is averaged as is, else it is computed from the counts.
+ *   Per-cell relative counts are always computed from these counts (counts / cell total * 1e4 over the
+ *   genes present, as PyDeconv normalises after its gene filter), so a stale `relative_counts` layer is ignored.
  * @returns the pseudobulk Dataset (samples x genes) and the ground truth.
  * @throws {@link InputError} `E_NO_COLUMN`/`E_LABELS_NUMERIC` for a bad label column, `E_SIM_OPTION` for
  *   invalid numbers, `E_PRIOR_ALPHAS` for a prior of the wrong length or non-positive values.
@@ -168,8 +169,11 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
 
   const countsName = opts.countsLayer ?? (cells.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : 'X');
   const raw = toRowMajor(cells.layer(countsName) as Matrix);
-  const relLayer = cells.layers.get(LAYERS.relativeCounts);
-  const rel = relLayer ? toRowMajor(relLayer) : relativeCounts(raw);
+  // Per-cell scale to relative counts; the CSR kernel below applies it on the fly (one pass for both sums).
+  const totals = raw.rowSums();
+  const scale = new Float64Array(totals.length);
+  for (let i = 0; i < scale.length; i++) scale[i] = (totals[i] as number) > 0 ? RELATIVE_COUNTS_TARGET / (totals[i] as number) : 0;
+  const relDense = raw.kind === 'dense' ? relativeCounts(raw) : undefined;
 
   const rng = new Rng(seed);
   const rngP = rng.fork('dirichlet');
@@ -216,8 +220,11 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
     const sumRow = sumOut.subarray(i * G, (i + 1) * G);
     const relRow = relOut.subarray(i * G, (i + 1) * G);
     const rawRow = rawOut.subarray(i * G, (i + 1) * G);
-    gatherSumRows(raw, idx, sumRow);
-    gatherSumRows(rel, idx, relRow);
+    if (raw.kind === 'csr') gatherSumRowsScaled(raw, idx, scale, sumRow, relRow);
+    else {
+      gatherSumRows(raw, idx, sumRow);
+      gatherSumRows(relDense as DenseMatrix, idx, relRow);
+    }
     const n = idx.length;
     if (aggregation === 'mean') {
       const inv = n > 0 ? 1 / n : 0;
@@ -267,6 +274,25 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
     alphas,
     seed,
   };
+}
+
+/**
+ * Pseudobulk kernel on CSR: `sum += row` and `rel += row * scale[row]` over the chosen rows (repeats
+ * count again), one pass over their stored values. `sum`/`rel` must be zeroed by the caller.
+ */
+function gatherSumRowsScaled(m: CsrMatrix, idx: Int32Array, scale: Float64Array, sum: Float64Array, rel: Float64Array): void {
+  const { indptr, indices, data } = m;
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k] as number;
+    const f = scale[i] as number;
+    const b = indptr[i + 1] as number;
+    for (let p = indptr[i] as number; p < b; p++) {
+      const j = indices[p] as number;
+      const v = data[p] as number;
+      sum[j] = (sum[j] as number) + v;
+      rel[j] = (rel[j] as number) + v * f;
+    }
+  }
 }
 
 /** alpha = prior (flat by default), plus the likelihood term in the posterior variant. */

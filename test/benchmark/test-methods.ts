@@ -16,42 +16,50 @@ export const fitCalls = new Map<string, number>();
 /** The options the last fit of each method received. */
 export const lastFitOptions = new Map<string, unknown>();
 
-/** Exact NNLS for small K: least squares on every support, keep the best feasible one. */
+/** Exact NNLS for small K: least squares on every support (via the Gram matrix), keep the best feasible one. */
 export function tinyNnls(S: DenseMatrix, b: ArrayLike<number>): Float64Array {
   const K = S.rows;
   const G = S.cols;
+  const gram = new Float64Array(K * K);
+  const sb = new Float64Array(K);
+  let bb = 0;
+  for (let g = 0; g < G; g++) bb += (b[g] as number) ** 2;
+  for (let a = 0; a < K; a++) {
+    const ra = S.row(a);
+    let s = 0;
+    for (let g = 0; g < G; g++) s += (ra[g] as number) * (b[g] as number);
+    sb[a] = s;
+    for (let c = a; c < K; c++) {
+      const rc = S.row(c);
+      let t = 0;
+      for (let g = 0; g < G; g++) t += (ra[g] as number) * (rc[g] as number);
+      gram[a * K + c] = t;
+      gram[c * K + a] = t;
+    }
+  }
   let best = new Float64Array(K);
-  let bestRes = Number.POSITIVE_INFINITY;
+  let bestRes = bb;
   for (let mask = 1; mask < 1 << K; mask++) {
     const idx = [...Array(K).keys()].filter((k) => mask & (1 << k));
     const n = idx.length;
     const A = new Float64Array(n * n);
     const y = new Float64Array(n);
     for (let a = 0; a < n; a++) {
-      for (let c = 0; c < n; c++) {
-        let s = 0;
-        for (let g = 0; g < G; g++) s += S.get(idx[a] as number, g) * S.get(idx[c] as number, g);
-        A[a * n + c] = s;
-      }
-      let s = 0;
-      for (let g = 0; g < G; g++) s += S.get(idx[a] as number, g) * (b[g] as number);
-      y[a] = s;
+      for (let c = 0; c < n; c++) A[a * n + c] = gram[(idx[a] as number) * K + (idx[c] as number)] as number;
+      y[a] = sb[idx[a] as number] as number;
     }
     const x = solve(A, y, n);
     if (!x || x.some((v) => v < 0)) continue;
-    const full = new Float64Array(K);
-    idx.forEach((k, a) => {
-      full[k] = x[a] as number;
-    });
-    let res = 0;
-    for (let g = 0; g < G; g++) {
-      let p = 0;
-      for (let k = 0; k < K; k++) p += (full[k] as number) * S.get(k, g);
-      res += (p - (b[g] as number)) ** 2;
-    }
+    // ||Sx - b||^2 = x'Gx - 2 x'Sb + b'b; at the LS solution x'Gx = x'Sb.
+    let xs = 0;
+    for (let a = 0; a < n; a++) xs += (x[a] as number) * (y[a] as number);
+    const res = bb - xs;
     if (res < bestRes) {
       bestRes = res;
-      best = full;
+      best = new Float64Array(K);
+      idx.forEach((k, a) => {
+        best[k] = x[a] as number;
+      });
     }
   }
   return best;

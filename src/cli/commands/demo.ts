@@ -29,6 +29,7 @@ export const demoCommand: CommandSpec = {
     out: { type: 'string', short: 'o', description: 'Output directory', default: 'celldeconv-demo', valueName: 'DIR' },
     full: { type: 'boolean', description: "The paper's protocol: 400 pseudobulks, 14-value grid, published settings" },
     methods: { type: 'string', short: 'm', description: 'Restrict to these methods (comma-separated)', valueName: 'LIST' },
+    n: { type: 'string', description: 'Pseudobulks per setting (default: 200 quick, 400 full)', valueName: 'N' },
     ...RUN_OPTIONS,
   },
   async run({ args, out, signal }) {
@@ -46,7 +47,7 @@ export const demoCommand: CommandSpec = {
       labelsKey: PBMC3K_LABELS,
       granularities: pbmc3kGranularities(),
       methods,
-      nSamples: s.nSamples,
+      nSamples: optNumber(args, 'n', s.nSamples, { integer: true, min: 1 }),
       nCells: s.nCells,
       cellsGrid: [...s.cellsGrid],
       seed: optNumber(args, 'seed', 0, { integer: true }),
