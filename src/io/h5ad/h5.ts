@@ -1,0 +1,142 @@
+/**
+ * Thin layer over h5wasm (HDF5 compiled to WebAssembly, host filesystem in Node): loading the
+ * module once, opening files with typed errors, and reading attributes and datasets as plain
+ * JavaScript values.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import h5wasm from 'h5wasm/node';
+import { CelldeconvError, FormatError } from '../../core/errors.js';
+import { checkExists } from '../source.js';
+
+export type H5File = InstanceType<typeof h5wasm.File>;
+export type H5Group = InstanceType<typeof h5wasm.Group>;
+export type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+export type H5Node = H5Group | H5Dataset;
+
+let ready: Promise<unknown> | undefined;
+
+/** Loads the HDF5 WebAssembly module (once per process). */
+export async function h5Ready(): Promise<void> {
+  ready ??= h5wasm.ready.then((Module) => {
+    // Turn HDF5's error-stack printing (to stderr) into JS exceptions that we map to typed errors.
+    (Module as unknown as { activate_throwing_error_handler(): number }).activate_throwing_error_handler();
+  });
+  await ready;
+}
+
+const SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** True when the file has the HDF5 signature at offset 0, 512, 1024 or 2048 (user block). */
+export function hasHdf5Signature(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(8);
+    for (const off of [0, 512, 1024, 2048]) {
+      if (readSync(fd, b, 0, 8, off) === 8 && b.equals(SIGNATURE)) return true;
+    }
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens an HDF5 file for reading. Checks existence and the HDF5 signature first, so that the
+ * common mistakes give a one-line typed error instead of an HDF5 stack dump.
+ *
+ * @throws {@link InputError} `E_FILE_NOT_FOUND`; {@link FormatError} `E_NOT_HDF5`.
+ */
+export async function openH5Read(path: string): Promise<H5File> {
+  checkExists(path, 'file');
+  if (!hasHdf5Signature(path)) {
+    throw new FormatError('not an HDF5 file (no HDF5 signature)', {
+      code: 'E_NOT_HDF5',
+      file: path,
+      hint: 'An .h5ad file is written by anndata (adata.write_h5ad); is the file truncated or in another format?',
+    });
+  }
+  await h5Ready();
+  try {
+    return new h5wasm.File(path, 'r');
+  } catch (e) {
+    throw new FormatError(`cannot open HDF5 file (${h5Message(e)})`, {
+      code: 'E_H5_READ',
+      file: path,
+      hint: 'The file is damaged or truncated (an interrupted copy or write?); fetch or write it again',
+      cause: e,
+    });
+  }
+}
+
+/** The innermost reason of an HDF5 error stack ("truncated file: eof = ..."), for one-line messages. */
+export function h5Message(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const reasons = [...text.matchAll(/in [A-Za-z0-9_]+\(\): ([^\n]+)/g)].map((m) => (m[1] as string).trim());
+  return reasons.length > 0 ? (reasons[reasons.length - 1] as string) : (text.split('\n')[0] ?? text).slice(0, 200);
+}
+
+/** Wraps an unexpected h5wasm/HDF5 failure while reading an element as a {@link FormatError}. */
+export function wrapH5Error(e: unknown, file: string, what = 'cannot read HDF5 data'): unknown {
+  if (e instanceof CelldeconvError) return e;
+  return new FormatError(`${what} (${h5Message(e)})`, {
+    code: 'E_H5_READ',
+    file,
+    hint: 'The file is damaged or truncated, or uses an HDF5 feature h5wasm cannot read (e.g. a compression filter other than gzip)',
+    cause: e,
+  });
+}
+
+/** Opens (creates or truncates) an HDF5 file for writing. */
+export async function openH5Write(path: string): Promise<H5File> {
+  await h5Ready();
+  return new h5wasm.File(path, 'w');
+}
+
+export function isGroup(n: unknown): n is H5Group {
+  return n instanceof h5wasm.Group;
+}
+
+export function isDataset(n: unknown): n is H5Dataset {
+  return n instanceof h5wasm.Dataset;
+}
+
+/** Child `name` of a group, or undefined (checked with keys() so that HDF5 prints no error). */
+export function child(g: H5Group, name: string): H5Node | undefined {
+  if (!g.keys().includes(name)) return undefined;
+  const n = g.get(name);
+  return isGroup(n) || isDataset(n) ? n : undefined;
+}
+
+/** Attribute value as a JS value (bigints become numbers), or undefined when absent. */
+export function attr(n: H5Node, name: string): unknown {
+  const a = n.attrs[name];
+  if (!a) return undefined;
+  return plain(a.value);
+}
+
+/** A string attribute, or undefined. */
+export function attrString(n: H5Node, name: string): string | undefined {
+  const v = attr(n, name);
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && v.length === 1 && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+/** Converts h5wasm output: bigint -> number, BigInt64Array -> Float64Array. */
+export function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Float64Array.from(v, (x) => Number(x));
+  return v;
+}
+
+/** The element's dataset dtype summary: kind and byte size. */
+export function dsKind(d: H5Dataset): { kind: 'int' | 'uint' | 'float' | 'string' | 'bool' | 'other'; size: number } {
+  const m = d.metadata;
+  if (m.enum_type && Object.keys(m.enum_type.members).length === 2 && m.enum_type.members.FALSE === 0 && m.enum_type.members.TRUE === 1) {
+    return { kind: 'bool', size: m.size };
+  }
+  if (m.type === 3) return { kind: 'string', size: m.size };
+  if (m.type === 0) return { kind: m.signed ? 'int' : 'uint', size: m.size };
+  if (m.type === 1) return { kind: 'float', size: m.size };
+  return { kind: 'other', size: m.size };
+}
