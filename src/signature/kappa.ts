@@ -28,8 +28,10 @@ export function qrR(a: ArrayLike<number>, rows: number, cols: number): Float64Ar
   const k = Math.min(rows, cols);
   for (let c = 0; c < k; c++) {
     const off = c * rows;
-    let norm = 0;
-    for (let i = c; i < rows; i++) norm = Math.hypot(norm, w[off + i] as number);
+    // plain sum of squares: signature values are means of counts, far from overflow
+    let ss = 0;
+    for (let i = c; i < rows; i++) ss += (w[off + i] as number) ** 2;
+    const norm = Math.sqrt(ss);
     if (norm === 0) continue;
     const alpha = (w[off + c] as number) > 0 ? -norm : norm;
     // v = x - alpha e1, stored in place below the diagonal; H = I - 2 v v^T / (v^T v)

@@ -17,10 +17,14 @@ export function benjaminiHochberg(p: ArrayLike<number>): Float64Array {
     const v = p[i] as number;
     vals[i] = Number.isNaN(v) ? 1 : v;
   }
-  const order = Array.from({ length: m }, (_, i) => i).sort((a, b) => (vals[a] as number) - (vals[b] as number) || a - b);
-  const out = new Float64Array(m);
+  // p-values >= 1 sort last and adjust to 1 without lowering anyone else's minimum, so only the
+  // others need sorting (most untested genes carry p = 1)
+  const small: number[] = [];
+  for (let i = 0; i < m; i++) if ((vals[i] as number) < 1) small.push(i);
+  const order = small.sort((a, b) => (vals[a] as number) - (vals[b] as number) || a - b);
+  const out = new Float64Array(m).fill(1);
   let running = Number.POSITIVE_INFINITY;
-  for (let k = m - 1; k >= 0; k--) {
+  for (let k = order.length - 1; k >= 0; k--) {
     const i = order[k] as number;
     // p / (k / m), statsmodels' order of operations
     const v = (vals[i] as number) / ((k + 1) / m);
