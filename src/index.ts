@@ -2,6 +2,7 @@
  * celldeconv public API: re-exports only. Namespaces follow the folders in src/.
  */
 
+export * as benchmark from './benchmark/index.js';
 export type { DiagnosticWarning } from './core/diagnostics.js';
 export * from './core/errors.js';
 export { LAYERS, RELATIVE_COUNTS_TARGET } from './core/keys.js';
@@ -11,3 +12,5 @@ export * from './data/index.js';
 export { allMethods, getMethod, listMethods, registerMethod } from './methods/registry.js';
 export type * from './methods/types.js';
 export { Signature } from './signature/signature.js';
+export type { PseudobulkOptions, PseudobulkSimulation, PseudobulkTruth, SplitOptions, TrainTestSplit } from './simulate/index.js';
+export { simulatePseudobulks, splitTrainTest } from './simulate/index.js';
