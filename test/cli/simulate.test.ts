@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseCells } from '../../src/cli/commands/simulate.js';
 import { runCli } from '../../src/cli/main.js';
+import { LAYERS } from '../../src/core/keys.js';
+import type { DenseMatrix } from '../../src/data/dense.js';
+import { readH5ad } from '../../src/io/h5ad/read.js';
 import { capture, writeLabelledTenx } from '../benchmark/cli-helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-sim-'));
@@ -46,6 +49,19 @@ test('simulate writes pseudobulks, truth and integer cell counts that agree', as
       assert.ok(Math.abs(Number(v) - (k[c] as number) / n) < 1e-15);
     });
   }
+  // the h5ad carries the layers and the truth
+  const h5 = await readH5ad(join(out, 'pseudobulks.h5ad'));
+  assert.deepEqual(h5.shape, [12, 40]);
+  for (const l of [LAYERS.rawCounts, LAYERS.relativeCounts, LAYERS.countsSum]) assert.ok(h5.layers.has(l), l);
+  const t1 = h5.obs.get('truth_T1') as { values: Float64Array };
+  assert.deepEqual(
+    Array.from(t1.values),
+    truth.rows.map((r) => Number(r[2])),
+  );
+  const x0 = (h5.X as DenseMatrix).row(0);
+  (bulk.rows[0] as string[]).slice(1).forEach((v, j) => {
+    assert.equal(x0[j], Number(v));
+  });
   // same seed, same bytes
   const out2 = join(tmp, 'sim2');
   await runCli(['simulate', '--reference', ref, '--labels', 'cell_type', '--n', '12', '--cells', '25', '--seed', '7', '--out', out2], {

@@ -5,7 +5,10 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LAYERS } from '../../core/keys.js';
+import { Dataset } from '../../data/dataset.js';
 import { DenseMatrix } from '../../data/dense.js';
+import { Frame } from '../../data/frame.js';
+import { writeH5ad } from '../../io/h5ad/write.js';
 import { writeDenseTable } from '../../io/table.js';
 import { simulatePseudobulks } from '../../simulate/dirichlet-pseudobulk.js';
 import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
@@ -28,7 +31,7 @@ export const simulateCommand: CommandSpec = {
   details: [
     'Writes DIR/pseudobulks.csv (samples x genes, mean raw counts = X), DIR/truth.csv (samples x cell types),',
     'DIR/cell_counts.csv (integer cells per type) and DIR/pseudobulks.h5ad (layers raw_counts, relative_counts,',
-    'counts_sum) when the h5ad writer is available.',
+    'counts_sum; obs truth_<type> and cells_<type>).',
     'Example:',
     '  celldeconv simulate --reference pbmc3k --n 400 --cells 100 --seed 0 --out sim',
   ].join('\n'),
@@ -83,11 +86,23 @@ export const simulateCommand: CommandSpec = {
       bulk: join(outDir, 'pseudobulks.csv'),
       truth: join(outDir, 'truth.csv'),
       counts: join(outDir, 'cell_counts.csv'),
+      h5ad: join(outDir, 'pseudobulks.h5ad'),
     };
     await writeDenseTable(files.bulk, bulk.obsNames, bulk.varNames, bulk.layer(LAYERS.rawCounts), { cornerLabel: 'sample' });
     await writeDenseTable(files.truth, bulk.obsNames, truth.cellTypes, truth.proportions, { cornerLabel: 'sample' });
     const counts = new DenseMatrix(nSamples, truth.cellTypes.length, Float64Array.from(truth.cellCounts));
     await writeDenseTable(files.counts, bulk.obsNames, truth.cellTypes, counts, { cornerLabel: 'sample' });
+    // h5ad: all layers, plus the truth as obs columns truth_<type> (proportion) and cells_<type> (count).
+    const obs = new Frame(nSamples, bulk.obs.entries());
+    truth.cellTypes.forEach((t, c) => {
+      obs.set(`truth_${t}`, { kind: 'numeric', values: truth.proportions.col(c) });
+      obs.set(`cells_${t}`, { kind: 'numeric', values: counts.col(c) });
+    });
+    await writeH5ad(
+      files.h5ad,
+      new Dataset({ X: bulk.X, obsNames: bulk.obsNames, varNames: bulk.varNames, obs, var: bulk.var, layers: bulk.layers, uns: bulk.uns }),
+      { signal },
+    );
     out.result({ files, nSamples, nGenes: bulk.nVars, cellTypes: truth.cellTypes, seed });
     out.print(
       `Simulated ${nSamples} pseudobulks x ${bulk.nVars} genes from ${ref.nObs} cells (${truth.cellTypes.length} cell types, seed ${seed}).`,
