@@ -11,7 +11,7 @@
  * Covered kernels: elementwise binary ops with broadcasting (Add, Sub, Multiply, RealDiv, Maximum,
  * Minimum, Pow, SquaredDifference), AddN, unary ops (Abs, Cast, Elu, Exp, Expm1, Identity, LeakyRelu,
  * Log, Log1p, Neg, Reciprocal, Relu, Rsqrt, Selu, Sigmoid, Softplus, Sqrt, Square, Tanh,
- * ClipByValue), shape ops (Reshape, Transpose, Slice, Concat, Pack, GatherV2, BroadcastTo, Tile),
+ * ClipByValue; zero gradients of OnesLike, ZerosLike, Floor, Ceil, Round, Sign, Step), shape ops (Reshape, Transpose, Slice, Concat, Pack, GatherV2, BroadcastTo, Tile),
  * reductions (Sum, Mean, Max, Min), Softmax, Select, MatMul (plain, transposed variants too).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -115,6 +115,15 @@ const configs: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
       return tf.mul(dy, tf.mul(tf.pow(a, b), logA));
     },
   ),
+  // Comparisons and logical ops: boolean outputs, zero gradient to their inputs.
+  ...['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'LogicalAnd', 'LogicalOr'].map((k) =>
+    binary(
+      k,
+      (_dy, a) => tf.zerosLike(f32(a)),
+      (_dy, _a, b) => tf.zerosLike(f32(b)),
+    ),
+  ),
+  ...['LogicalNot', 'IsNan', 'IsInf', 'IsFinite'].map((k) => unaryX(k, (_dy, x) => tf.zerosLike(f32(x)))),
   {
     kernelName: 'AddN',
     saveAllInputs: true,
@@ -128,6 +137,14 @@ const configs: { kernelName: string; inputsToSave?: string[]; outputsToSave?: bo
   },
   unaryX('Abs', (dy, x) => tf.mul(dy, tf.step(f32(x), -1))),
   unaryX('Cast', (dy) => tf.clone(dy)),
+  // Piecewise-constant ops: zero gradient.
+  unaryX('OnesLike', (dy) => tf.zerosLike(dy)),
+  unaryX('ZerosLike', (dy) => tf.zerosLike(dy)),
+  unaryX('Floor', (dy) => tf.zerosLike(dy)),
+  unaryX('Ceil', (dy) => tf.zerosLike(dy)),
+  unaryX('Round', (dy) => tf.zerosLike(dy)),
+  unaryX('Sign', (dy) => tf.zerosLike(dy)),
+  unaryX('Step', (dy) => tf.zerosLike(dy)),
   unaryX('Identity', (dy) => tf.clone(dy)),
   unaryX('Exp', (dy, x) => tf.mul(dy, tf.exp(x))),
   unaryX('Expm1', (dy, x) => tf.mul(dy, tf.exp(x))),
