@@ -9,6 +9,7 @@ import { bundledGranularityPath, type GranularityMap, readGranularityMap } from 
 import { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
 import { InputError } from '../../core/errors.js';
 import type { Dataset } from '../../data/dataset.js';
+import { PBMC3K_LABEL_COLUMN, pbmc3k } from '../../datasets/index.js';
 import { readH5ad } from '../../io/h5ad/read.js';
 import { readTenx } from '../../io/mtx.js';
 import { listMethods } from '../../methods/registry.js';
@@ -17,14 +18,14 @@ import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import type { Output } from '../output.js';
 
 /** Default label column of the bundled PBMC3k. */
-export const PBMC3K_LABELS = 'cell_type';
+export const PBMC3K_LABELS = PBMC3K_LABEL_COLUMN;
 
 /**
  * Loads a reference: the name `pbmc3k` (bundled), an .h5ad file, or a 10x Matrix Market directory /
  * .mtx[.gz] file.
  */
 export async function loadReference(ref: string, signal?: AbortSignal): Promise<Dataset> {
-  if (ref === 'pbmc3k') return loadPbmc3k();
+  if (ref === 'pbmc3k') return pbmc3k({ signal });
   let isDir = false;
   try {
     isDir = statSync(ref).isDirectory();
@@ -42,14 +43,6 @@ export async function loadReference(ref: string, signal?: AbortSignal): Promise<
     file: ref,
     expected: '.h5ad, a 10x directory (matrix.mtx[.gz] + genes/barcodes) or pbmc3k',
     hint: "Convert it first with 'celldeconv convert', or pass an .h5ad file",
-  });
-}
-
-async function loadPbmc3k(): Promise<Dataset> {
-  // TODO(io): switch to datasets.pbmc3k() once src/datasets lands.
-  throw new InputError('the bundled pbmc3k dataset is not available in this build', {
-    code: 'E_NO_DATASET',
-    hint: 'Pass --reference FILE',
   });
 }
 
