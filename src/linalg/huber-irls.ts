@@ -8,7 +8,7 @@
  * The deviance used for convergence is Σ ρ(r_i / s_wls) with s_wls = Σ w_i r_i² / (n − p), the
  * WLS residual variance of that step (a statsmodels quirk kept for parity).
  */
-import { packedSize, rowOuterProducts, unpackSymmetric } from './blas.js';
+import { gemvT, packedSize, rowOuterProducts, unpackSymmetric, weightedPackedGram } from './blas.js';
 import { cholesky, choleskySolve } from './cholesky.js';
 import { pinv } from './svd.js';
 
@@ -88,6 +88,9 @@ export class HuberRlm {
   private readonly packed: Float64Array;
   private readonly H: Float64Array;
   private readonly d: Float64Array;
+  /** Unweighted Gram matrix (packed) and Xᵀy of the current response. */
+  private readonly fullPacked: Float64Array;
+  private readonly fullD: Float64Array;
 
   constructor(X: Float64Array, n: number, p: number) {
     this.X = X;
@@ -101,20 +104,47 @@ export class HuberRlm {
     this.packed = new Float64Array(this.P);
     this.H = new Float64Array(p * p);
     this.d = new Float64Array(p);
+    this.fullPacked = new Float64Array(this.P);
+    this.fullD = new Float64Array(p);
+    weightedPackedGram(n, this.P, this.outer, undefined, this.fullPacked);
   }
 
   /** β = argmin Σ w_i (y_i − x_iᵀβ)² (pinv solution; w undefined = OLS), residuals into this.resid; returns Σ w r². */
   private wls(y: Float64Array, w: Float64Array | undefined, beta: Float64Array): number {
-    const { n, p, P, X, outer, packed, H, d, resid } = this;
-    packed.fill(0);
-    d.fill(0);
-    for (let i = 0; i < n; i++) {
-      const wi = w ? w[i]! : 1;
-      if (wi === 0) continue;
-      const ob = i * P;
-      for (let k = 0; k < P; k++) packed[k] = packed[k]! + wi * outer[ob + k]!;
-      const wy = wi * y[i]!;
-      for (let c = 0; c < p; c++) d[c] = d[c]! + wy * X[i * p + c]!;
+    const { n, p, P, X, outer, packed, H, d, resid, fullPacked, fullD } = this;
+    if (w === undefined) {
+      packed.set(fullPacked);
+      d.set(fullD);
+    } else {
+      let nDown = 0;
+      for (let i = 0; i < n; i++) if (w[i]! !== 1) nDown++;
+      if (2 * nDown <= n) {
+        // Huber weights are exactly 1 for most observations: start from the unweighted Gram matrix
+        // and subtract (1 − w_i) x_i x_iᵀ for the down-weighted ones only.
+        packed.set(fullPacked);
+        d.set(fullD);
+        for (let i = 0; i < n; i++) {
+          const u = 1 - w[i]!;
+          if (u === 0) continue;
+          const ob = i * P;
+          for (let k = 0; k < P; k++) packed[k] = packed[k]! - u * outer[ob + k]!;
+          const uy = u * y[i]!;
+          const xb = i * p;
+          for (let c = 0; c < p; c++) d[c] = d[c]! - uy * X[xb + c]!;
+        }
+      } else {
+        packed.fill(0);
+        d.fill(0);
+        for (let i = 0; i < n; i++) {
+          const wi = w[i]!;
+          if (wi === 0) continue;
+          const ob = i * P;
+          for (let k = 0; k < P; k++) packed[k] = packed[k]! + wi * outer[ob + k]!;
+          const wy = wi * y[i]!;
+          const xb = i * p;
+          for (let c = 0; c < p; c++) d[c] = d[c]! + wy * X[xb + c]!;
+        }
+      }
     }
     unpackSymmetric(p, packed, H);
     if (cholesky(H, p)) {
@@ -139,10 +169,11 @@ export class HuberRlm {
     let ssr = 0;
     for (let i = 0; i < n; i++) {
       let f = 0;
-      for (let c = 0; c < p; c++) f += X[i * p + c]! * beta[c]!;
+      const xb = i * p;
+      for (let c = 0; c < p; c++) f += X[xb + c]! * beta[c]!;
       const r = y[i]! - f;
       resid[i] = r;
-      ssr += (w ? w[i]! : 1) * r * r;
+      ssr += r * r * (w === undefined ? 1 : w[i]!);
     }
     return ssr;
   }
@@ -173,6 +204,7 @@ export class HuberRlm {
     const maxIter = opts.maxIter ?? 50;
     const { n, p, w, resid } = this;
     const df = n - p > 0 ? n - p : 1;
+    gemvT(n, p, this.X, y, this.fullD);
     let ssr = this.wls(y, undefined, beta);
     let scale = this.madScale();
     let prev = Number.POSITIVE_INFINITY;

@@ -34,9 +34,12 @@ export class WeightedNnls {
   readonly S: Float64Array;
   /** G x P packed per-gene outer products s_g s_gᵀ. */
   readonly outer: Float64Array;
+  /** S transposed (C x G, row-major): columns of S are contiguous. */
+  private readonly St: Float64Array;
+  /** Scratch: W S column-major (C x G). */
+  private readonly WS: Float64Array;
   private readonly fit: Float64Array;
   private readonly w: Float64Array;
-  private readonly packed: Float64Array;
   private readonly H: Float64Array;
   private readonly d: Float64Array;
   private readonly xqp: Float64Array;
@@ -51,7 +54,9 @@ export class WeightedNnls {
     this.outer = rowOuterProducts(G, C, S);
     this.fit = new Float64Array(G);
     this.w = new Float64Array(G);
-    this.packed = new Float64Array(this.P);
+    this.St = new Float64Array(C * G);
+    for (let g = 0; g < G; g++) for (let c = 0; c < C; c++) this.St[c * G + g] = S[g * C + c]!;
+    this.WS = new Float64Array(C * G);
     this.H = new Float64Array(C * C);
     this.d = new Float64Array(C);
     this.xqp = new Float64Array(C);
@@ -61,12 +66,13 @@ export class WeightedNnls {
 
   /** fitted values S·x into `out` (length G). */
   fitted(x: Float64Array, out: Float64Array): void {
-    const { S, G, C } = this;
-    for (let g = 0; g < G; g++) {
-      let s = 0;
-      const b = g * C;
-      for (let c = 0; c < C; c++) s += S[b + c]! * x[c]!;
-      out[g] = s;
+    const { St, G, C } = this;
+    out.fill(0, 0, G);
+    for (let c = 0; c < C; c++) {
+      const xc = x[c]!;
+      if (xc === 0) continue;
+      const o = c * G;
+      for (let g = 0; g < G; g++) out[g] = out[g]! + xc * St[o + g]!;
     }
   }
 
@@ -75,19 +81,28 @@ export class WeightedNnls {
    * @param w gene weights (length G, ≥ 0).
    */
   weightedNnls(y: Float64Array, w: Float64Array, out: Float64Array): { iterations: number; converged: boolean } {
-    const { S, G, C, P, outer, packed, H, d } = this;
-    packed.fill(0);
-    d.fill(0);
-    for (let g = 0; g < G; g++) {
-      const wg = w[g]!;
-      if (wg === 0) continue;
-      const ob = g * P;
-      for (let k = 0; k < P; k++) packed[k] = packed[k]! + wg * outer[ob + k]!;
-      const wy = wg * y[g]!;
-      const sb = g * C;
-      for (let c = 0; c < C; c++) d[c] = d[c]! + wy * S[sb + c]!;
+    const { St, WS, G, C, H, d } = this;
+    // Column-major dot products with register accumulators: (SᵀWS)_ac = Σ_g (w_g S_ga) S_gc.
+    for (let a = 0; a < C; a++) {
+      const o = a * G;
+      let da = 0;
+      for (let g = 0; g < G; g++) {
+        const v = w[g]! * St[o + g]!;
+        WS[o + g] = v;
+        da += v * y[g]!;
+      }
+      d[a] = da;
     }
-    unpackSymmetric(C, packed, H);
+    for (let a = 0; a < C; a++) {
+      const oa = a * G;
+      for (let c = a; c < C; c++) {
+        const oc = c * G;
+        let h = 0;
+        for (let g = 0; g < G; g++) h += WS[oa + g]! * St[oc + g]!;
+        H[a * C + c] = h;
+        H[c * C + a] = h;
+      }
+    }
     // The reference runs scipy nnls on √W S with maxiter 50·C.
     return nnlsGram(C, H, d, out, { maxIter: 50 * C }, this.ws);
   }

@@ -7,7 +7,7 @@
  * the bulk (never shrinking the shared signature), choosing the bulk layer, flagging degenerate
  * samples, solving samples (optionally on two worker threads), `formatOutput` and diagnostics.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiagnosticWarning } from '../core/diagnostics.js';
 import { InputError, NotFittedError } from '../core/errors.js';
@@ -359,7 +359,9 @@ class SignatureFitted<O> implements Fitted {
     };
   }
 
+  /** Writes `dir/manifest.json` (the signature inline, so the directory is self-contained); creates dir. */
   async save(dir: string): Promise<void> {
+    mkdirSync(dir, { recursive: true });
     writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(this.toJSON())}\n`);
   }
 }

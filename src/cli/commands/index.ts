@@ -4,9 +4,12 @@
  */
 import type { CommandSpec } from '../command.js';
 import { benchmarkCommand } from './benchmark.js';
+import { convertCommand } from './convert.js';
+import { deconvolveCommand } from './deconvolve.js';
 import { demoCommand } from './demo.js';
+import { infoCommand } from './info.js';
 import { methodsCommand } from './methods.js';
 import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
 
-export const COMMANDS: CommandSpec[] = [methodsCommand, simulateCommand, benchmarkCommand, demoCommand, signatureCommand];
+export const COMMANDS: CommandSpec[] = [infoCommand, convertCommand, methodsCommand, simulateCommand, benchmarkCommand, demoCommand, signatureCommand, deconvolveCommand];

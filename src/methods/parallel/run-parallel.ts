@@ -11,6 +11,8 @@ import { AbortError } from '../../core/errors.js';
 
 /** Total estimated work (flops) below which one thread is used: worker start-up (~50-300 ms) would not pay off. */
 export const PARALLEL_MIN_FLOPS = 3e8;
+/** Same threshold when running from TypeScript sources (tsx): each worker then compiles the modules again (~1 s). */
+export const PARALLEL_MIN_FLOPS_TSX = 1e9;
 
 /** Where a worker finds the solver. */
 export interface WorkerSolverLocation {
@@ -65,7 +67,8 @@ export function chooseThreads(requested: number, nSamples: number, costPerSample
   if (!canUseWorkers || requested === 1 || nSamples < 2) return 1;
   if (requested >= 2) return Math.min(Math.floor(requested), nSamples);
   if (availableParallelism() < 2 || nSamples < 8) return 1;
-  return nSamples * costPerSample >= PARALLEL_MIN_FLOPS ? 2 : 1;
+  const min = import.meta.url.endsWith('.ts') ? PARALLEL_MIN_FLOPS_TSX : PARALLEL_MIN_FLOPS;
+  return nSamples * costPerSample >= min ? 2 : 1;
 }
 
 /**

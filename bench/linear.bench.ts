@@ -1,0 +1,139 @@
+/**
+ * `npm run bench -- linear`: the signature-based linear methods against the Python reference
+ * (`../shared/reference/linear_ref.py`: scipy / statsmodels, PyDeconv's definitions), on the
+ * reference generator's synthetic data, both timed in the same run.
+ *
+ * Cases: 400 samples x 500 genes x 9 types and 400 samples x 1,400 genes x 17 types (generated
+ * with `make_synthetic.py` into a temporary directory). Our time = fit + deconvolve in this
+ * process (CSV reading excluded), once with one thread and once with the automatic choice (two
+ * worker threads when the work pays off). Python time = the harness's `solve_s` (numerical work
+ * only). Slow Python methods (DWLS, nu-SVR) are timed on the first BENCH_PY_SAMPLES_SLOW (40)
+ * samples and scaled to all samples linearly (samples are independent); the table says so.
+ *
+ * Environment: BENCH_PY_SAMPLES_SLOW (default 40), BENCH_CASES (e.g. "500x9"), BENCH_NO_PYTHON=1.
+ * Without `/usr/bin/python3` + numpy/scipy/statsmodels the reference and ratio columns are skipped
+ * (then the data come from our own copy of nothing: the bench needs the generator, so it exits).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readBulk } from '../src/io/table.js';
+import '../src/methods/all-methods.js';
+import { getMethod, listMethods } from '../src/methods/registry.js';
+import { readSignatureCsv } from '../src/signature/signature-csv.js';
+
+const PY = '/usr/bin/python3';
+const REF = fileURLToPath(new URL('../../shared/reference/', import.meta.url));
+const LINEAR = ['ols', 'nnls', 'rlr', 'wnnls', 'dwls', 'nusvr'].filter((m) => listMethods().includes(m));
+const SLOW = new Set(['dwls', 'nusvr']);
+const PY_SLOW_N = Number(process.env.BENCH_PY_SAMPLES_SLOW ?? 40);
+
+function havePython(): boolean {
+  if (process.env.BENCH_NO_PYTHON === '1' || !existsSync(PY) || !existsSync(join(REF, 'linear_ref.py'))) return false;
+  const r = spawnSync(PY, ['-c', 'import numpy, scipy, pandas, statsmodels, sklearn'], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+function py(args: string[]): string {
+  const r = spawnSync(PY, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`python failed: ${args.join(' ')}\n${r.stderr}`);
+  return r.stderr;
+}
+
+/** First n data rows of a CSV (header kept). */
+function headCsv(src: string, dst: string, n: number): void {
+  const lines = readFileSync(src, 'utf8').split('\n');
+  writeFileSync(dst, `${lines.slice(0, n + 1).join('\n')}\n`);
+}
+
+async function main(): Promise<void> {
+  if (!havePython()) {
+    console.log(
+      'linear bench: /usr/bin/python3 with numpy/scipy/pandas/statsmodels/sklearn and ../shared/reference are needed to generate the data; skipped',
+    );
+    return;
+  }
+  const cases = [
+    { genes: 500, types: 9, samples: 400 },
+    { genes: 1400, types: 17, samples: 400 },
+  ].filter((c) => !process.env.BENCH_CASES || process.env.BENCH_CASES.split(',').includes(`${c.genes}x${c.types}`));
+  const dir = mkdtempSync(join(tmpdir(), 'celldeconv-linear-bench-'));
+  try {
+    for (const c of cases) {
+      const d = join(dir, `${c.genes}x${c.types}`);
+      py([
+        join(REF, 'make_synthetic.py'),
+        '--out-dir',
+        d,
+        '--genes',
+        String(c.genes),
+        '--types',
+        String(c.types),
+        '--samples',
+        String(c.samples),
+        '--seed',
+        '0',
+      ]);
+      headCsv(join(d, 'BULK.csv'), join(d, 'BULK_head.csv'), PY_SLOW_N);
+      const sig = await readSignatureCsv(join(d, 'SIG.csv'));
+      const bulk = await readBulk(join(d, 'BULK.csv'), { genesIn: 'columns' });
+      console.log(`\n${c.samples} samples x ${c.genes} genes x ${c.types} types`);
+      console.log(
+        'method  | ours 1 thread (s) | ours auto (s) [threads] | python solve_s (s)      | speed-up (auto) | max |Δ proportions|',
+      );
+      for (const m of LINEAR) {
+        const spec = getMethod(m);
+        const time = async (threads: number) => {
+          const t0 = performance.now();
+          const f = await spec.fit(null, { signature: sig, options: { threads } });
+          const res = await f.deconvolve(bulk);
+          return { s: (performance.now() - t0) / 1000, res };
+        };
+        const one = await time(1);
+        const auto = await time(0);
+        let pyS = Number.NaN;
+        let note = '';
+        let diff = Number.NaN;
+        const slow = SLOW.has(m) && PY_SLOW_N < c.samples;
+        const out = join(d, `py_${m}.csv`);
+        const err = py([
+          join(REF, 'linear_ref.py'),
+          '--method',
+          m,
+          '--signature',
+          join(d, 'SIG.csv'),
+          '--bulk',
+          join(d, slow ? 'BULK_head.csv' : 'BULK.csv'),
+          '--out',
+          out,
+          '--ratio',
+        ]);
+        const mt = /solve_s=([0-9.]+)/.exec(err);
+        if (mt) {
+          pyS = Number(mt[1]);
+          if (slow) {
+            pyS = (pyS * c.samples) / PY_SLOW_N;
+            note = ` (${PY_SLOW_N} samples x ${c.samples / PY_SLOW_N})`;
+          }
+        }
+        // Agreement with the reference on the samples Python ran.
+        const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
+        diff = 0;
+        lines.forEach((line, i) => {
+          const v = line.split(',').slice(1).map(Number);
+          for (let k = 0; k < v.length; k++) diff = Math.max(diff, Math.abs(v[k]! - auto.res.proportions.get(i, k)));
+        });
+        const threads = auto.res.diagnostics.extra?.threads ?? 1;
+        console.log(
+          `${m.padEnd(7)} | ${one.s.toFixed(3).padStart(17)} | ${auto.s.toFixed(3).padStart(13)} [${threads}]     | ${`${pyS.toFixed(3)}${note}`.padEnd(23)} | ${`${(pyS / auto.s).toFixed(1)}x`.padStart(15)} | ${diff.toExponential(1)}`,
+        );
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

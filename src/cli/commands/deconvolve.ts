@@ -1,0 +1,218 @@
+/**
+ * `celldeconv deconvolve`: estimate cell-type proportions of bulk samples with any registered
+ * method, from a signature CSV, a labelled single-cell reference, or a saved model directory.
+ *
+ * `--method all` runs every registered method and writes one CSV per method next to `--out`
+ * (`props.csv` -> `props.nnls.csv`, `props.dwls.csv`, ...), so that each file has the same
+ * samples x cell types layout as a single-method run. Methods that cannot run from what was given
+ * (e.g. a trained model with only a signature) are skipped with a notice.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { InputError, NotFittedError } from '../../core/errors.js';
+import type { Dataset } from '../../data/dataset.js';
+import { readDataset } from '../../io/read.js';
+import { writeDenseTable } from '../../io/table.js';
+import '../../methods/all-methods.js';
+import { allMethods, getMethod } from '../../methods/registry.js';
+import type { DeconvolutionResult, Fitted, MethodSpec } from '../../methods/types.js';
+import { buildSignature } from '../../signature/build-signature.js';
+import type { Signature } from '../../signature/signature.js';
+import { readSignatureCsv } from '../../signature/signature-csv.js';
+import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
+import type { CommandSpec } from '../command.js';
+import { loadReference } from './benchmark.js';
+
+/** Output path of one method in a `--method all` run: `dir/stem.<method><ext>`. */
+export function perMethodPath(out: string, method: string): string {
+  const ext = extname(out.replace(/\.gz$/i, ''));
+  const gz = /\.gz$/i.test(out) ? '.gz' : '';
+  const stem = basename(out).slice(0, basename(out).length - ext.length - gz.length);
+  return join(dirname(out), `${stem}.${method}${ext}${gz}`);
+}
+
+function readManifestMethod(dir: string): string {
+  const file = join(dir, 'manifest.json');
+  let m: unknown;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new NotFittedError('cannot read the model manifest', {
+      code: 'E_MODEL_MANIFEST',
+      file,
+      cause: e,
+      hint: 'Pass a directory written by a fitted model (it holds manifest.json)',
+    });
+  }
+  const method = (m as { method?: unknown }).method;
+  if (typeof method !== 'string') {
+    throw new NotFittedError("model manifest has no 'method' field", { code: 'E_MODEL_MANIFEST', file, field: 'method' });
+  }
+  return method;
+}
+
+export const deconvolveCommand: CommandSpec = {
+  name: 'deconvolve',
+  summary: 'Estimate cell-type proportions of bulk samples',
+  details: [
+    'Genes are matched by name: the signature (or model) genes found in the bulk are used, in',
+    'signature order; fewer than --min-overlap of them is an error. The bulk layer is relative_counts',
+    'when the bulk has it (pseudobulk .h5ad), else X; linear methods work on linear-scale values.',
+    'Output: samples x cell types, rows summing to 1 (all-zero row for a degenerate sample).',
+    '--method all writes one file per method: props.csv -> props.nnls.csv, props.dwls.csv, ...',
+    'Examples:',
+    '  celldeconv deconvolve --method nnls --signature sig.csv --bulk bulk.tsv --out props.csv',
+    '  celldeconv deconvolve --method dwls --reference ref.h5ad --labels cell_type --bulk pb.h5ad --out p.csv --json',
+    '  celldeconv deconvolve --model models/mixupvi --bulk bulk.csv --out props.csv',
+  ].join('\n'),
+  options: {
+    method: { type: 'string', short: 'm', description: "Method name (see 'celldeconv methods') or 'all'", valueName: 'NAME' },
+    signature: { type: 'string', short: 's', description: 'Signature CSV/TSV (genes x cell types)', valueName: 'SIG.csv' },
+    reference: {
+      type: 'string',
+      short: 'r',
+      description: "Labelled single-cell reference (.h5ad, 10x dir, or 'pbmc3k')",
+      valueName: 'REF',
+    },
+    labels: { type: 'string', short: 'l', description: 'obs column of the reference with cell-type labels', valueName: 'COLUMN' },
+    model: { type: 'string', description: 'Directory of a saved model (manifest.json names its method)', valueName: 'DIR' },
+    bulk: { type: 'string', short: 'b', description: 'Bulk expression: CSV/TSV (either orientation) or .h5ad', valueName: 'BULK' },
+    out: { type: 'string', short: 'o', description: 'Output CSV/TSV (samples x cell types)', valueName: 'PROPS.csv' },
+    'genes-in': { type: 'string', description: 'Bulk table orientation: rows or columns (default: detected)', valueName: 'AXIS' },
+    layer: { type: 'string', description: 'Bulk layer (default: relative_counts when present, else X)', valueName: 'LAYER' },
+    'min-overlap': { type: 'string', description: 'Minimum fraction of signature genes found in the bulk', default: '0.7', valueName: 'F' },
+    threads: { type: 'string', description: 'Worker threads: 0 = automatic, 1 = none', default: '0', valueName: 'N' },
+    seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
+    raw: { type: 'boolean', description: 'Write the unnormalised coefficients instead of proportions' },
+  },
+  async run({ args, out, signal }) {
+    const modelDir = optString(args, 'model');
+    const sigPath = optString(args, 'signature');
+    const refName = optString(args, 'reference');
+    const sources = [modelDir, sigPath, refName].filter((x) => x !== undefined).length;
+    if (sources !== 1) {
+      throw new UsageError(
+        sources === 0 ? 'missing input: a signature, a reference or a model' : 'give only one of --signature, --reference, --model',
+        sources === 0 ? 'signature' : 'model',
+        undefined,
+        undefined,
+        'Pass --signature SIG.csv, or --reference REF --labels COLUMN, or --model DIR',
+      );
+    }
+    const bulkPath = resolve(reqString(args, 'bulk', 'Pass --bulk BULK.csv'));
+    const outPath = resolve(reqString(args, 'out', 'Pass --out PROPS.csv'));
+    const genesInRaw = optString(args, 'genes-in');
+    if (genesInRaw !== undefined && genesInRaw !== 'rows' && genesInRaw !== 'columns') {
+      throw new UsageError('invalid value', 'genes-in', genesInRaw, 'rows | columns');
+    }
+    const genesIn = genesInRaw as 'rows' | 'columns' | undefined;
+    const minGeneOverlap = optNumber(args, 'min-overlap', 0.7, { min: 0, max: 1 });
+    const threads = optNumber(args, 'threads', 0, { integer: true, min: 0 });
+    const seed = optNumber(args, 'seed', 0, { integer: true });
+    const layer = optString(args, 'layer');
+    const writeRaw = optBool(args, 'raw');
+    const progress = out.progress();
+
+    // Which methods, and how each one gets its fit.
+    let methodName = optString(args, 'method');
+    let specs: MethodSpec<any>[];
+    if (modelDir) {
+      const fromManifest = readManifestMethod(resolve(modelDir));
+      if (methodName !== undefined && methodName !== fromManifest) {
+        throw new UsageError('--method does not match the saved model', 'method', methodName, fromManifest);
+      }
+      methodName = fromManifest;
+      specs = [getMethod(fromManifest)];
+    } else {
+      if (methodName === undefined)
+        throw new UsageError('missing required option', 'method', undefined, undefined, "Pass --method NAME or 'all'");
+      specs = methodName === 'all' ? allMethods() : [getMethod(methodName)];
+    }
+
+    let signature: Signature | undefined;
+    let ref: Dataset | null = null;
+    let labelsKey: string | undefined;
+    if (sigPath) {
+      out.info(`reading signature ${sigPath} ...`);
+      signature = await readSignatureCsv(resolve(sigPath), { signal });
+    } else if (refName) {
+      labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? 'cell_type' : undefined);
+      if (!labelsKey)
+        throw new UsageError('missing required option', 'labels', undefined, undefined, 'Pass --labels with the obs column of cell types');
+      out.info(`reading reference ${refName} ...`);
+      ref = await loadReference(refName, signal);
+      if (specs.some((s) => s.kind === 'signature')) {
+        const t0 = Date.now();
+        signature = buildSignature(ref, { labelsKey, signal, onProgress: progress });
+        out.info(`signature: ${signature.nGenes} genes x ${signature.nTypes} cell types (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      }
+    }
+
+    const fits: { spec: MethodSpec<any>; fitted: Fitted }[] = [];
+    const skipped: { method: string; reason: string }[] = [];
+    for (const spec of specs) {
+      if (modelDir) {
+        if (!spec.load) throw new InputError(`method '${spec.name}' cannot load saved models`, { code: 'E_NO_LOAD', field: spec.name });
+        fits.push({ spec, fitted: await spec.load(resolve(modelDir)) });
+        continue;
+      }
+      if (spec.kind !== 'signature' && !ref) {
+        const reason = 'needs a labelled reference (--reference REF --labels COLUMN), not a signature';
+        if (specs.length === 1) throw new InputError(`method '${spec.name}' ${reason}`, { code: 'E_NEEDS_REFERENCE', field: spec.name });
+        skipped.push({ method: spec.name, reason });
+        out.info(`skipping ${spec.name}: ${reason}`);
+        continue;
+      }
+      out.info(`fitting ${spec.name} ...`);
+      const fitted = await spec.fit(ref, {
+        signature,
+        labelsKey,
+        seed,
+        signal,
+        onProgress: progress,
+        options: spec.kind === 'signature' ? { threads } : {},
+      });
+      fits.push({ spec, fitted });
+    }
+
+    // The bulk: orientation decided against the genes of the (first) fit.
+    out.info(`reading bulk ${bulkPath} ...`);
+    const bulk = await readDataset(bulkPath, { genes: fits[0]?.fitted.genes, genesIn, signal });
+
+    const summaries: Record<string, unknown>[] = [];
+    for (const { spec, fitted } of fits) {
+      const t0 = Date.now();
+      const res: DeconvolutionResult = await fitted.deconvolve(bulk, { layer, minGeneOverlap, seed, signal, onProgress: progress });
+      const seconds = (Date.now() - t0) / 1000;
+      const path = specs.length > 1 ? perMethodPath(outPath, spec.name) : outPath;
+      const matrix = writeRaw && res.raw ? res.raw : res.proportions;
+      await writeDenseTable(path, res.sampleNames, res.cellTypes, matrix, { cornerLabel: 'sample' });
+      const d = res.diagnostics;
+      const total = d.genesUsed + d.genesMissing;
+      const degenerate = Array.isArray(d.extra?.degenerate) ? (d.extra.degenerate as boolean[]).filter(Boolean).length : 0;
+      const notConverged = d.converged.filter((c) => !c).length;
+      for (const w of d.warnings) out.info(`warning (${spec.name}): ${w.message}`);
+      out.print(
+        `${spec.name}: ${res.sampleNames.length} samples x ${res.cellTypes.length} cell types -> ${path}  ` +
+          `(genes ${d.genesUsed} of ${total} found, ${((100 * d.genesUsed) / Math.max(total, 1)).toFixed(1)}%; ${seconds.toFixed(2)} s` +
+          `${notConverged ? `; ${notConverged} not converged` : ''}${degenerate ? `; ${degenerate} degenerate` : ''})`,
+      );
+      summaries.push({
+        method: spec.name,
+        out: path,
+        values: matrix === res.raw ? 'raw' : 'proportions',
+        nSamples: res.sampleNames.length,
+        cellTypes: res.cellTypes,
+        genesUsed: d.genesUsed,
+        genesMissing: d.genesMissing,
+        geneOverlap: total > 0 ? d.genesUsed / total : 1,
+        notConverged,
+        degenerate,
+        seconds,
+        seed: d.seed ?? seed,
+        warnings: d.warnings,
+      });
+    }
+    out.result({ bulk: bulkPath, results: summaries, skipped });
+  },
+};
