@@ -123,7 +123,7 @@ export class WeightedNnls {
       this.fitted(x, fit);
       let wmin = Number.POSITIVE_INFINITY;
       for (let g = 0; g < G; g++) {
-        const p = fit[g]! < clip ? clip : fit[g]!;
+        const p = Math.max(fit[g]!, clip);
         const wg = 1 / (p * p);
         w[g] = wg;
         if (wg < wmin) wmin = wg;
@@ -132,7 +132,7 @@ export class WeightedNnls {
         const dmp = opts.dampening;
         for (let g = 0; g < G; g++) {
           const v = w[g]! / wmin;
-          w[g] = v < dmp ? v : dmp;
+          w[g] = Math.min(v, dmp);
         }
       }
       this.weightedNnls(y, w, xqp);
