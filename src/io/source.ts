@@ -120,7 +120,8 @@ export async function* streamFileBytes(path: string, opts: LongRunOptions & { la
   try {
     for await (const chunk of stream) {
       throwIfAborted(opts.signal);
-      tick(readBytes);
+      // The final (total) event is sent once, after the last chunk.
+      if (readBytes < size) tick(readBytes);
       yield chunk as Buffer;
     }
     tick(size);

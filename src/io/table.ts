@@ -18,6 +18,7 @@ import { Dataset } from '../data/dataset.js';
 import { DenseMatrix } from '../data/dense.js';
 import type { Matrix } from '../data/matrix.js';
 import { withAtomicOutput } from './atomic.js';
+import { readH5ad } from './h5ad/read.js';
 import { baseNameNoGz, mapReadError, readFileBytes, streamFileBytes } from './source.js';
 
 /** A parsed dense table: `values` is rowNames.length x colNames.length, row-major Float64. */
@@ -320,8 +321,8 @@ export function detectGeneAxis(rowNames: readonly string[], colNames: readonly s
 
 /**
  * Reads a bulk expression table as a samples x genes Dataset (dense Float64 X), transposing the
- * common genes x samples layout. `.h5ad` files are read with the h5ad reader (already samples x
- * genes).
+ * common genes x samples layout. `.h5ad` files are read as they are (already samples x genes;
+ * `genes`/`genesIn` do not apply).
  *
  * @param path - CSV/TSV (optionally gzipped) or `.h5ad`.
  * @param opts - `genes` (reference genes, for orientation detection) or `genesIn` (explicit).
@@ -341,6 +342,7 @@ export async function readBulk(path: string, opts: ReadBulkOptions = {}): Promis
       expected: "'rows' or 'columns'",
     });
   }
+  if (baseNameNoGz(path).endsWith('.h5ad')) return readH5ad(path, opts);
   const t = await readDenseTable(path, opts);
   const axis = opts.genesIn ?? detectGeneAxis(t.rowNames, t.colNames, opts.genes);
   if (axis === 'columns') return new Dataset({ X: t.values, obsNames: t.rowNames, varNames: t.colNames });

@@ -12,4 +12,13 @@ import { methodsCommand } from './methods.js';
 import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
 
-export const COMMANDS: CommandSpec[] = [infoCommand, convertCommand, methodsCommand, simulateCommand, benchmarkCommand, demoCommand, signatureCommand, deconvolveCommand];
+export const COMMANDS: CommandSpec[] = [
+  infoCommand,
+  convertCommand,
+  methodsCommand,
+  simulateCommand,
+  benchmarkCommand,
+  demoCommand,
+  signatureCommand,
+  deconvolveCommand,
+];
