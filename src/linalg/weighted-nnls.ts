@@ -10,7 +10,6 @@
  * signature (one pass of C(C+1)/2 multiply-adds per gene per step).
  */
 import { packedSize, rowOuterProducts, unpackSymmetric } from './blas.js';
-import { cholesky, choleskySolve } from './cholesky.js';
 import { NnlsWorkspace, nnlsGram } from './nnls.js';
 import { pinv } from './svd.js';
 
@@ -252,7 +251,9 @@ export class DampeningSearch {
     const snapRB = new Float64Array(nMult * C);
     const packed = new Float64Array(P);
     const H = new Float64Array(C * C);
+    const L = new Float64Array(C * C);
     const r = new Float64Array(C);
+    const totals = this.totals;
     for (let k = 0; k < nS; k++) {
       const mem = this.member[k]!;
       A.fill(0);
@@ -294,19 +295,21 @@ export class DampeningSearch {
         }
       }
       // rB now holds Σ_{subset} y s (all members); totals hold Σ_{subset} s sᵀ.
-      const tot = this.totals.subarray(k * P, (k + 1) * P);
+      const tb = k * P;
       let mj = 1;
       for (let jj = 0; jj < nMult; jj++, mj *= 2) {
-        for (let t = 0; t < P; t++) packed[t] = snapA[jj * P + t]! + mj * (tot[t]! - snapB[jj * P + t]!);
-        for (let c = 0; c < C; c++) r[c] = snapRA[jj * C + c]! + mj * (rB[c]! - snapRB[jj * C + c]!);
-        const beta = sols.subarray((jj * nS + k) * C, (jj * nS + k + 1) * C);
-        solveSymmetric(C, packed, H, r, beta);
+        const sa = jj * P;
+        for (let t = 0; t < P; t++) packed[t] = snapA[sa + t]! + mj * (totals[tb + t]! - snapB[sa + t]!);
+        const sr = jj * C;
+        for (let c = 0; c < C; c++) r[c] = snapRA[sr + c]! + mj * (rB[c]! - snapRB[sr + c]!);
+        const ob = (jj * nS + k) * C;
+        solvePackedSpd(C, packed, r, sols, ob, L, H);
         let sb = 0;
-        for (let c = 0; c < C; c++) sb += beta[c]!;
+        for (let c = 0; c < C; c++) sb += sols[ob + c]!;
         if (sb === 0 || !Number.isFinite(sb)) continue; // spec edge case (c): skip the replicate
         valid[jj * nS + k] = 1;
         const f = scaleTo / sb;
-        for (let c = 0; c < C; c++) beta[c] = beta[c]! * f;
+        for (let c = 0; c < C; c++) sols[ob + c] = sols[ob + c]! * f;
       }
     }
     let best = 0;
@@ -345,14 +348,50 @@ export class DampeningSearch {
 }
 
 /**
- * Solves H β = r for a packed symmetric PSD H: Cholesky, or the minimum-norm (pseudo-inverse)
- * solution when H is singular (statsmodels WLS uses pinv).
+ * Solves H β = r for a packed (row-major upper) symmetric PSD H into out[o .. o+C): Cholesky, or
+ * the minimum-norm (pseudo-inverse) solution when H is singular (statsmodels WLS uses pinv).
+ * `L` and `H` are C x C scratch buffers.
  */
-function solveSymmetric(C: number, packed: Float64Array, H: Float64Array, r: Float64Array, out: Float64Array): void {
-  unpackSymmetric(C, packed, H);
-  if (cholesky(H, C)) {
-    out.set(r);
-    choleskySolve(H, C, out);
+function solvePackedSpd(
+  C: number,
+  packed: Float64Array,
+  r: Float64Array,
+  out: Float64Array,
+  o: number,
+  L: Float64Array,
+  H: Float64Array,
+): void {
+  let maxDiag = 0;
+  for (let a = 0, k = 0; a < C; k += C - a, a++) if (packed[k]! > maxDiag) maxDiag = packed[k]!;
+  const tol = 1e-14 * maxDiag;
+  let ok = true;
+  // Lower factor L (row-major) of H; H(j, i) for j ≤ i sits at packed[j·C − j(j−1)/2 + (i − j)].
+  for (let i = 0; i < C && ok; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = packed[j * C - (j * (j - 1)) / 2 + (i - j)]!;
+      const li = i * C;
+      const lj = j * C;
+      for (let q = 0; q < j; q++) s -= L[li + q]! * L[lj + q]!;
+      if (i === j) {
+        if (!(s > tol)) {
+          ok = false;
+          break;
+        }
+        L[li + i] = Math.sqrt(s);
+      } else L[li + j] = s / L[lj + j]!;
+    }
+  }
+  if (ok) {
+    for (let i = 0; i < C; i++) {
+      let s = r[i]!;
+      for (let q = 0; q < i; q++) s -= L[i * C + q]! * out[o + q]!;
+      out[o + i] = s / L[i * C + i]!;
+    }
+    for (let i = C - 1; i >= 0; i--) {
+      let s = out[o + i]!;
+      for (let q = i + 1; q < C; q++) s -= L[q * C + i]! * out[o + q]!;
+      out[o + i] = s / L[i * C + i]!;
+    }
     return;
   }
   unpackSymmetric(C, packed, H);
@@ -360,6 +399,6 @@ function solveSymmetric(C: number, packed: Float64Array, H: Float64Array, r: Flo
   for (let a = 0; a < C; a++) {
     let s = 0;
     for (let b = 0; b < C; b++) s += P[a * C + b]! * r[b]!;
-    out[a] = s;
+    out[o + a] = s;
   }
 }
