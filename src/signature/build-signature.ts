@@ -70,7 +70,10 @@ export interface BuildSignatureOptions extends LongRunOptions {
   /** Smallest and largest number of top markers per type tried (default 50 and 200). */
   minMarkers?: number;
   maxMarkers?: number;
-  /** Condition number: 'r1' (default, R `kappa`) or '2' (exact 2-norm). */
+  /**
+   * Condition number: 'r1' (default, spec: exact 1-norm condition of the QR factor R), 'linpack'
+   * (what R 4.2's `kappa()` returns: LINPACK dtrco estimate, as in Owkin's script), '2' (exact 2-norm).
+   */
   kappaNorm?: KappaNorm;
   /** Types with fewer cells are not tested (no markers, warning); default 2. */
   minCellsPerType?: number;
@@ -170,7 +173,8 @@ function resolve(o: BuildSignatureOptions): Resolved {
   if (r.pAdjust !== 'bh' && r.pAdjust !== 'bonferroni') throw optionError('pAdjust', r.pAdjust, "'bh' or 'bonferroni'");
   if (r.logfcFormula !== 'seurat' && r.logfcFormula !== 'scanpy') throw optionError('logfcFormula', r.logfcFormula, "'seurat' or 'scanpy'");
   if (r.direction !== 'up' && r.direction !== 'abs') throw optionError('direction', r.direction, "'up' or 'abs'");
-  if (r.kappaNorm !== 'r1' && r.kappaNorm !== '2') throw optionError('kappaNorm', r.kappaNorm, "'r1' or '2'");
+  if (r.kappaNorm !== 'r1' && r.kappaNorm !== 'linpack' && r.kappaNorm !== '2')
+    throw optionError('kappaNorm', r.kappaNorm, "'r1', 'linpack' or '2'");
   return r;
 }
 

@@ -72,6 +72,14 @@ test('golden: DE tables, kappa search, chosen genes and values equal the numpy/s
   });
 });
 
+test("golden: kappaNorm 'linpack' reproduces R 4.2 kappa() for every n and R's which.min", () => {
+  const r = buildSignatureDetailed(fixtureDataset(), { ...fxOpts, kappaNorm: 'linpack' });
+  r.conditionNumbers.forEach((c, i) => {
+    relClose(c.kappa, fx.kappaRLinpack[i], 1e-9, `R kappa n=${c.n}`);
+  });
+  assert.equal(r.nTopChosen, fx.nTopChosenRLinpack);
+});
+
 test('golden: scanpy logFC formula option', () => {
   const r = buildSignatureDetailed(fixtureDataset(), { ...fxOpts, logfcFormula: 'scanpy' });
   for (const t of r.deTables) {

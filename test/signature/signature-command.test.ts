@@ -63,7 +63,7 @@ test('celldeconv signature writes a genes x cell types CSV and reports n*, genes
   assert.equal(code, 0, e.text());
   assert.match(o.text(), /Signature: \d+ genes x 3 cell types/);
   assert.match(o.text(), /top markers per type \(n\*\): \d+/);
-  assert.match(o.text(), /condition number \(R kappa, QR 1-norm\): \d+\.\d\d/);
+  assert.match(o.text(), /condition number \(QR 1-norm\): \d+\.\d\d/);
   const sig = await readSignatureCsv(outPath);
   assert.deepEqual(sig.cellTypes, ['Bcell', 'Mono', 'Tcell']);
   assert.ok(

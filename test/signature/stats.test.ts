@@ -97,11 +97,15 @@ test('Benjamini-Hochberg and Bonferroni equal statsmodels multipletests', () => 
   for (let k = 0; k < f.p.length; k++) assert.ok((bh[k] as number) >= f.p[k] && (bh[k] as number) <= 1);
 });
 
-test('condition number equals numpy (QR 1-norm of R, and 2-norm cond) and has the invariances of the spec', () => {
+test('condition number equals numpy (QR 1-norm of R, 2-norm cond) and R kappa(), and has the invariances of the spec', () => {
   const f = fixture('kappa.json');
   for (const c of f.cases) {
     relClose(conditionNumber(c.S, c.rows, c.cols), c.kappaR1, 1e-9, `r1 ${c.rows}x${c.cols}`);
     relClose(conditionNumber(c.S, c.rows, c.cols, '2'), c.kappa2, 1e-9, `2 ${c.rows}x${c.cols}`);
+    // R 4.2's own kappa(S) (LINPACK dtrco estimate) and kappa(S, exact = TRUE)
+    relClose(conditionNumber(c.S, c.rows, c.cols, 'linpack'), c.kappaRLinpack, 1e-9, `R kappa ${c.rows}x${c.cols}`);
+    relClose(conditionNumber(c.S, c.rows, c.cols, '2'), c.kappaRExact2, 1e-9, `R kappa exact ${c.rows}x${c.cols}`);
+    assert.ok(conditionNumber(c.S, c.rows, c.cols, 'linpack') <= c.kappaR1 * (1 + 1e-12), 'the estimate is a lower bound');
   }
   const c = f.cases[1];
   const k = conditionNumber(c.S, c.rows, c.cols);
@@ -123,7 +127,8 @@ test('condition number equals numpy (QR 1-norm of R, and 2-norm cond) and has th
   // identity-like
   assert.equal(conditionNumber([2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0], 4, 3), 1);
   // duplicated column, zero column, fewer genes than types
-  assert.equal(conditionNumber([1, 1, 2, 2, 3, 3], 3, 2), Number.POSITIVE_INFINITY);
+  for (const norm of ['r1', 'linpack', '2'] as const)
+    assert.equal(conditionNumber([1, 1, 2, 2, 3, 3], 3, 2, norm), Number.POSITIVE_INFINITY);
   assert.equal(conditionNumber([1, 0, 2, 0, 3, 0], 3, 2), Number.POSITIVE_INFINITY);
   assert.equal(conditionNumber([1, 2, 3], 1, 3), Number.POSITIVE_INFINITY);
 });

@@ -17,6 +17,8 @@ import { optBool, optList, optNumber, optString, reqString, UsageError } from '.
 import type { CommandSpec } from '../command.js';
 import { loadReference, PBMC3K_LABELS } from './benchmark.js';
 
+const KAPPA_NAMES: Record<string, string> = { r1: 'QR 1-norm', linpack: 'R kappa, LINPACK estimate', '2': '2-norm' };
+
 const EXCLUDE_PRESETS: Record<string, RegExp> = { 'ribo-mito': RIBO_MITO_GENES, housekeeping: HOUSEKEEPING_GENES, mirna: MIRNA_GENES };
 
 function choice<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
@@ -51,7 +53,7 @@ export const signatureCommand: CommandSpec = {
   details: [
     'Per cell type: Wilcoxon rank-sum test against the other cells (tie-corrected), Benjamini-Hochberg,',
     'markers with adjusted p < 0.05 and log2FC > 0.25; the number of top markers per type (50..200) is',
-    'chosen by minimising the condition number (R kappa); values are mean relative counts per type.',
+    'chosen by minimising the condition number (of the QR factor, as R kappa); values are mean relative counts per type.',
     'Examples:',
     '  celldeconv signature --reference pbmc3k --out pbmc_signature.csv',
     '  celldeconv signature --reference ref.h5ad --labels cell_type --layer counts --out sig.csv --json',
@@ -81,7 +83,12 @@ export const signatureCommand: CommandSpec = {
     'p-adjust': { type: 'string', description: 'bh or bonferroni', default: 'bh', valueName: 'M' },
     'logfc-formula': { type: 'string', description: 'seurat or scanpy', default: 'seurat', valueName: 'F' },
     direction: { type: 'string', description: 'up (up-regulated markers only) or abs', default: 'up', valueName: 'D' },
-    'kappa-norm': { type: 'string', description: 'Condition number: r1 (R kappa) or 2 (exact 2-norm)', default: 'r1', valueName: 'K' },
+    'kappa-norm': {
+      type: 'string',
+      description: 'Condition number: r1 (exact 1-norm of the QR factor), linpack (R 4.2 kappa(), LINPACK estimate) or 2 (2-norm)',
+      default: 'r1',
+      valueName: 'K',
+    },
     'no-tie-correction': { type: 'boolean', description: "Wilcoxon without tie correction (scanpy's default)" },
     exclude: {
       type: 'string',
@@ -115,7 +122,7 @@ export const signatureCommand: CommandSpec = {
       pAdjust: choice(optString(args, 'p-adjust'), 'p-adjust', ['bh', 'bonferroni'] as const),
       logfcFormula: choice(optString(args, 'logfc-formula'), 'logfc-formula', ['seurat', 'scanpy'] as const),
       direction: choice(optString(args, 'direction'), 'direction', ['up', 'abs'] as const),
-      kappaNorm: choice(optString(args, 'kappa-norm'), 'kappa-norm', ['r1', '2'] as const),
+      kappaNorm: choice(optString(args, 'kappa-norm'), 'kappa-norm', ['r1', 'linpack', '2'] as const),
       tieCorrect: !optBool(args, 'no-tie-correction'),
       excludeGenes: parseExclude(optList(args, 'exclude')),
       signal,
@@ -149,7 +156,7 @@ export const signatureCommand: CommandSpec = {
     out.print(`Signature: ${sig.nGenes} genes x ${sig.nTypes} cell types -> ${outPath}`);
     out.print(`  top markers per type (n*): ${r.nTopChosen}  (tried ${opts.minMarkers}..${opts.maxMarkers})`);
     out.print(
-      `  condition number (${sig.meta.kappaNorm === '2' ? '2-norm' : 'R kappa, QR 1-norm'}): ${Number.isFinite(kappa) ? kappa.toFixed(2) : 'infinite'}`,
+      `  condition number (${KAPPA_NAMES[sig.meta.kappaNorm as string]}): ${Number.isFinite(kappa) ? kappa.toFixed(2) : 'infinite'}`,
     );
     out.print(
       `  markers per type: ${sig.cellTypes.map((t) => `${t} ${(sig.meta.nMarkersPerType as Record<string, number>)[t]}`).join(', ')}`,
