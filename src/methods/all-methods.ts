@@ -7,4 +7,8 @@ import './linear/nnls.js';
 import './linear/rlr.js';
 import './linear/wnnls.js';
 import './linear/dwls.js';
+import './linear/nusvr.js';
 import './decovart/index.js';
+import './deep/scaden/index.js';
+import './deep/tape/index.js';
+import './deep/simplednn/index.js';
