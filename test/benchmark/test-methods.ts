@@ -7,7 +7,7 @@ import { InputError } from '../../src/core/errors.js';
 import { LAYERS, RELATIVE_COUNTS_TARGET } from '../../src/core/keys.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { DenseMatrix } from '../../src/data/dense.js';
-import { toDense } from '../../src/data/matrix.js';
+import { rowDense, toDense, toRowMajor } from '../../src/data/matrix.js';
 import { getMethod, listMethods, registerMethod } from '../../src/methods/registry.js';
 import type { DeconvolutionResult, Fitted, MethodSpec } from '../../src/methods/types.js';
 
@@ -86,7 +86,8 @@ function solve(A: Float64Array, y: Float64Array, n: number): Float64Array | unde
 }
 
 function meanRelative(ref: Dataset, labelsKey: string, layer?: string): { types: string[]; sig: DenseMatrix; fractions: Float64Array } {
-  const X = toDense(ref.layer(layer));
+  const X = toRowMajor(ref.layer(layer));
+  const buf = new Float64Array(ref.nVars);
   const { codes, categories } = ref.labels(labelsKey);
   const K = categories.length;
   const G = ref.nVars;
@@ -94,7 +95,7 @@ function meanRelative(ref: Dataset, labelsKey: string, layer?: string): { types:
   const n = new Float64Array(K);
   for (let i = 0; i < ref.nObs; i++) {
     const c = codes[i] as number;
-    const row = X.row(i);
+    const row = rowDense(X, i, buf);
     let tot = 0;
     for (let g = 0; g < G; g++) tot += row[g] as number;
     n[c] = (n[c] as number) + 1;

@@ -12,7 +12,7 @@ import { commandLine, loadReference, PBMC3K_LABELS, pbmc3kGranularities, RUN_OPT
 
 /** Demo settings: quick (default) and full (the paper's protocol, [P] §3.1 / App. E). */
 export const DEMO_SETTINGS = {
-  quick: { nSamples: 200, nCells: 100, cellsGrid: [10, 500] },
+  quick: { nSamples: 100, nCells: 100, cellsGrid: [10, 500] },
   full: { nSamples: 400, nCells: 100, cellsGrid: [10, 25, 50, 75, 100, 125, 150, 200, 250, 300, 400, 500, 750, 1000] },
 } as const;
 
@@ -20,7 +20,7 @@ export const demoCommand: CommandSpec = {
   name: 'demo',
   summary: 'Benchmark every method on the bundled PBMC3k at two granularities and write an HTML report',
   details: [
-    'Quick by default (a few minutes on 2 cores): 200 pseudobulks of 10, 100 and 500 cells, quick method settings.',
+    'Quick by default (a few minutes on 2 cores): 100 pseudobulks of 10, 100 and 500 cells, quick method settings.',
     '--full: 400 pseudobulks over the paper grid (10 ... 1000 cells) with the published settings (much longer).',
     'Example:',
     '  celldeconv demo --out celldeconv-demo',
@@ -29,7 +29,7 @@ export const demoCommand: CommandSpec = {
     out: { type: 'string', short: 'o', description: 'Output directory', default: 'celldeconv-demo', valueName: 'DIR' },
     full: { type: 'boolean', description: "The paper's protocol: 400 pseudobulks, 14-value grid, published settings" },
     methods: { type: 'string', short: 'm', description: 'Restrict to these methods (comma-separated)', valueName: 'LIST' },
-    n: { type: 'string', description: 'Pseudobulks per setting (default: 200 quick, 400 full)', valueName: 'N' },
+    n: { type: 'string', description: 'Pseudobulks per setting (default: 100 quick, 400 full)', valueName: 'N' },
     ...RUN_OPTIONS,
   },
   async run({ args, out, signal }) {
