@@ -36,14 +36,15 @@ if (skip) {
     stageTimes = { wilcoxon: ((marks.wilcoxon ?? end) - start) / 1000, kappa: (end - (marks.wilcoxon ?? start)) / 1000 };
   }
   runs.sort((a, b) => a - b);
-  const sig = last?.signature;
+  if (!last) throw new Error('no run');
+  const sig = last.signature;
   console.log(
     `buildSignature: median ${((runs[1] as number) / 1000).toFixed(2)} s (runs ${runs.map((t) => (t / 1000).toFixed(2)).join(', ')} s); ` +
       `last run: DE pass ${stageTimes.wilcoxon?.toFixed(2)} s, kappa search + values ${stageTimes.kappa?.toFixed(2)} s`,
   );
   console.log(
-    `result: n* = ${last?.nTopChosen}, ${sig?.nGenes} genes x ${sig?.nTypes} types, kappa = ${(sig?.meta.conditionNumber as number).toFixed(2)}, ` +
-      `${last?.genes.length} genes tested`,
+    `result: n* = ${last.nTopChosen}, ${sig.nGenes} genes x ${sig.nTypes} types, kappa = ${(sig.meta.conditionNumber as number).toFixed(2)}, ` +
+      `${last.genes.length} genes tested`,
   );
   console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 }
