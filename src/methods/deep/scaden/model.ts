@@ -1,0 +1,261 @@
+/**
+ * Scaden (Menden et al. 2020, Sci. Adv. 6:eaba2619): an ensemble of three MLPs trained on simulated
+ * pseudobulks, registered as method `scaden` (kind 'trained', bulk layer `counts_sum`).
+ *
+ * Defaults [SC `scaden/__main__.py`, `scaden/model/scaden.py`]: 1,000 Scaden-simulated samples of
+ * 100 cells (500 normal + 500 sparse), log2(x+1) + per-sample min–max inputs, MSE loss, Adam
+ * lr 1e-4 (Keras β 0.9/0.999, ε 1e-7), batch 128, 5,000 steps per member, prediction = mean of the
+ * three softmax outputs. Genes: 2,500 highly variable genes of the reference (scanpy seurat_v3), as
+ * the MixupVI benchmark does for trained models [P App. E]; Scaden's own `scaden process` instead
+ * keeps the bulk genes with variance > 0.1 (`scadenVarianceGenes`), which needs the bulk at
+ * training time.
+ */
+import { FormatError, InputError } from '../../../core/errors.js';
+import { LAYERS } from '../../../core/keys.js';
+import { Rng } from '../../../core/rng.js';
+import type { Dataset } from '../../../data/dataset.js';
+import { backendInfo, initBackend } from '../../../nn/backend.js';
+import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
+import { alignBulk, buildTrainingSet, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import { assignWeights, loadModelDir, saveModelDir, type WeightArray } from '../model-io.js';
+import { type MemberTask, trainMembers } from './ensemble.js';
+import { Mlp, type MlpConfig, SCADEN_MEMBERS } from './module.js';
+import { logMinMax } from './preprocess.js';
+import { predictMlp } from './train.js';
+
+export type ScadenMemberName = keyof typeof SCADEN_MEMBERS;
+
+/** Options of Scaden (all have published defaults, see {@link SCADEN_DEFAULTS}). */
+export interface ScadenOptions extends TrainingDataOptions {
+  /** Adam steps per member (Scaden CLI `--steps` 5000). */
+  steps: number;
+  batchSize: number;
+  lr: number;
+  /** Members of the ensemble (default all three). */
+  members: ScadenMemberName[];
+  /** Train the members on worker threads ('auto': when at least 2 cores). */
+  parallel: 'auto' | 'workers' | 'sequential';
+  /** tfjs backend ('wasm', 'cpu', 'tensorflow'); default: the active one, else auto. */
+  backend?: string;
+}
+
+/** Published defaults [SC]. */
+export const SCADEN_DEFAULTS: ScadenOptions = {
+  trainingData: 'simulated',
+  simulator: 'scaden',
+  nSamples: 1000,
+  nCells: 100,
+  nGenes: 2500,
+  steps: 5000,
+  batchSize: 128,
+  lr: 1e-4,
+  members: ['m256', 'm512', 'm1024'],
+  parallel: 'auto',
+};
+
+/**
+ * Demo / quick-benchmark settings: 1,000 genes and 800 steps per member instead of 2,500 and
+ * 5,000 (about 1 minute on PBMC3k on 2 cores instead of ~15). Trade-off: the members are
+ * under-trained (their MSE is still falling at 800 steps), so quick results understate Scaden.
+ */
+export const SCADEN_QUICK: Partial<ScadenOptions> = { nGenes: 1000, steps: 800 };
+
+/** Makes sure a tfjs backend is active (the requested one, or the default when none is set up). */
+export async function ensureBackend(backend?: string): Promise<string> {
+  if (backend) return (await initBackend(backend)).name;
+  return (backendInfo() ?? (await initBackend())).name;
+}
+
+/** A trained Scaden ensemble. */
+export class ScadenFitted implements Fitted {
+  readonly method = 'scaden';
+  constructor(
+    readonly genes: readonly string[],
+    readonly cellTypes: readonly string[],
+    readonly members: Mlp[],
+    readonly config: Record<string, unknown>,
+    readonly seed: number,
+    readonly history: Record<string, unknown>,
+  ) {}
+
+  /**
+   * Proportions of each bulk sample: mean of the members' softmax outputs on log2 + min–max inputs.
+   * @throws InputError `E_GENE_OVERLAP` when too few model genes are in the bulk.
+   */
+  async deconvolve(bulk: Dataset, opts: DeconvolveOptions = {}): Promise<DeconvolutionResult> {
+    const aligned = alignBulk(bulk, this.genes, opts);
+    const X = logMinMax(aligned.X);
+    const C = this.cellTypes.length;
+    const mean = new Float64Array(bulk.nObs * C);
+    for (const m of this.members) {
+      const p = predictMlp(m, X);
+      for (let i = 0; i < p.length; i++) mean[i] = (mean[i] as number) + (p[i] as number) / this.members.length;
+    }
+    return makeResult(this.method, mean, bulk, this.cellTypes, aligned, this.seed, { members: this.members.map((m) => m.name) });
+  }
+
+  toJSON(): FittedManifest {
+    return {
+      method: this.method,
+      version: 1,
+      genes: this.genes,
+      cellTypes: this.cellTypes,
+      config: this.config,
+      seed: this.seed,
+      history: this.history,
+    };
+  }
+
+  /** Writes manifest.json + weights.bin (model-io). */
+  async save(dir: string): Promise<void> {
+    const weights = new Map<string, WeightArray>();
+    for (const m of this.members)
+      for (const [k, v] of m.params()) weights.set(k, { shape: [...v.shape], data: v.dataSync() as Float32Array });
+    await saveModelDir(dir, { ...this.toJSON(), members: this.members.map((m) => ({ name: m.name, ...m.config })) }, weights);
+  }
+
+  /** Frees the tfjs variables. */
+  dispose(): void {
+    for (const m of this.members) m.dispose();
+  }
+}
+
+function resolveOptions(opts: FitOptions<ScadenOptions>): ScadenOptions {
+  const o = { ...SCADEN_DEFAULTS, ...stripUndefined(opts.options ?? {}) } as ScadenOptions;
+  o.steps = numOption(o.steps, 'steps', SCADEN_DEFAULTS.steps);
+  o.batchSize = numOption(o.batchSize, 'batchSize', SCADEN_DEFAULTS.batchSize);
+  o.lr = numOption(o.lr, 'lr', SCADEN_DEFAULTS.lr);
+  o.nSamples = numOption(o.nSamples, 'nSamples', SCADEN_DEFAULTS.nSamples);
+  o.nCells = numOption(o.nCells, 'nCells', SCADEN_DEFAULTS.nCells);
+  o.nGenes = numOption(o.nGenes, 'nGenes', SCADEN_DEFAULTS.nGenes);
+  if (typeof o.members === 'string') o.members = (o.members as string).split(',').map((s) => s.trim()) as ScadenMemberName[];
+  for (const m of o.members) {
+    if (!(m in SCADEN_MEMBERS)) {
+      throw new InputError(`unknown Scaden member '${m}'`, {
+        code: 'E_OPTION',
+        field: 'members',
+        got: m,
+        expected: Object.keys(SCADEN_MEMBERS).join(', '),
+      });
+    }
+  }
+  if (!Number.isInteger(o.steps) || o.steps < 1)
+    throw new InputError('steps must be a positive integer', { code: 'E_OPTION', field: 'steps', got: o.steps });
+  return o;
+}
+
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/**
+ * Trains a Scaden ensemble.
+ *
+ * @param ref labelled cells x genes raw counts (`opts.labelsKey`; layer `raw_counts` when present),
+ *   or null with paired training data.
+ * @throws InputError for bad options or data (see `buildTrainingSet`); AbortError on `signal`.
+ * @example
+ * const fitted = await scaden.fit(cells, { labelsKey: 'cell_type', seed: 0 });
+ * const res = await fitted.deconvolve(pseudobulks); // reads the counts_sum layer
+ */
+async function fitScaden(ref: Dataset | null, opts: FitOptions<ScadenOptions>): Promise<ScadenFitted> {
+  const o = resolveOptions(opts);
+  const seed = opts.seed ?? 0;
+  await ensureBackend(o.backend);
+  const t0 = performance.now();
+  const raw = await buildTrainingSet(ref, {
+    ...o,
+    labelsKey: opts.labelsKey,
+    layer: opts.layer,
+    seed,
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+  });
+  const X = logMinMax(raw.X);
+  const Y = toFloat32(raw.Y);
+  const simSeconds = (performance.now() - t0) / 1000;
+  const tasks: MemberTask[] = o.members.map((name) => ({
+    member: name,
+    config: SCADEN_MEMBERS[name],
+    rows: X.rows,
+    cols: X.cols,
+    nTypes: Y.cols,
+    X: X.data,
+    Y: Y.data,
+    steps: o.steps,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    seed,
+    backend: o.backend,
+  }));
+  const t1 = performance.now();
+  const { results, workers } = await trainMembers(tasks, { X, Y }, o.parallel, { onProgress: opts.onProgress, signal: opts.signal });
+  const trainSeconds = (performance.now() - t1) / 1000;
+  const members = o.members.map((name, i) => {
+    const m = new Mlp(name, X.cols, Y.cols, SCADEN_MEMBERS[name], new Rng(0));
+    assignWeights(m.params(), new Map((results[i] as { weights: [string, WeightArray][] }).weights));
+    return m;
+  });
+  const history = {
+    trainingSet: raw.description,
+    simulateSeconds: simSeconds,
+    trainSeconds,
+    workers,
+    members: Object.fromEntries(
+      o.members.map((name, i) => {
+        const h = results[i]?.history;
+        return [name, { seconds: results[i]?.seconds, steps: h?.steps, finalLoss: h?.epochs.at(-1)?.train.loss }];
+      }),
+    ),
+  };
+  const { paired: _p, ...config } = o;
+  return new ScadenFitted(raw.genes, raw.cellTypes, members, config as Record<string, unknown>, seed, history);
+}
+
+/** Loads a saved Scaden model (JSON manifest + float32 weights; no code is evaluated). */
+async function loadScaden(dir: string): Promise<ScadenFitted> {
+  const { manifest, weights } = await loadModelDir(dir, 'scaden');
+  await ensureBackend();
+  const specs = manifest.members as ({ name: string } & MlpConfig)[] | undefined;
+  if (!Array.isArray(specs) || specs.length === 0) {
+    throw new FormatError('Scaden manifest lists no members', {
+      code: 'E_MODEL_MANIFEST',
+      file: dir,
+      hint: 'The model files are corrupt; train again',
+    });
+  }
+  const members = specs.map((s) => {
+    const m = new Mlp(
+      s.name,
+      manifest.genes.length,
+      manifest.cellTypes.length,
+      { hidden: s.hidden, dropout: s.dropout, init: s.init },
+      new Rng(0),
+    );
+    assignWeights(m.params(), weights, dir);
+    return m;
+  });
+  return new ScadenFitted(
+    manifest.genes,
+    manifest.cellTypes,
+    members,
+    (manifest.config ?? {}) as Record<string, unknown>,
+    manifest.seed ?? 0,
+    (manifest.history ?? {}) as Record<string, unknown>,
+  );
+}
+
+/** Registry entry of Scaden. */
+export const scaden: MethodSpec<ScadenOptions> = {
+  name: 'scaden',
+  kind: 'trained',
+  description: 'Scaden: ensemble of 3 MLPs trained on simulated pseudobulks (log2 + min-max inputs, MSE)',
+  reference: 'Menden et al. 2020, Sci. Adv. 6:eaba2619',
+  defaults: SCADEN_DEFAULTS,
+  quickOptions: SCADEN_QUICK,
+  bulkLayer: LAYERS.countsSum,
+  fit: fitScaden,
+  load: loadScaden,
+};

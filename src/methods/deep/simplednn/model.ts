@@ -1,0 +1,342 @@
+/**
+ * SimpleDNN (seed 001 §5): a configurable MLP from (selected) bulk genes to a softmax over cell
+ * types, trained with Adam on MSE (Scaden's loss), with a hyper-parameter search over depth/widths,
+ * dropout and learning rate (random or grid), a validation split and early stopping. Registered as
+ * method `simplednn` (kind 'trained', bulk layer `counts_sum`).
+ *
+ * The seed publishes no final hyper-parameters, so the search space below is ours (documented):
+ * hidden ∈ {[256,128], [512,256], [256,128,64], [512,256,128]}, dropout ∈ {0, 0.1, 0.3} (same
+ * rate after every hidden layer), lr ∈ {1e-4, 3e-4, 1e-3}. Inputs: Scaden's log2 + per-sample
+ * min–max (or raw with `scaling: 'none'`); features: the top `nGenes` variable genes.
+ * Splits: by patient for paired data (all augmented copies of a patient on one side), by sample
+ * for simulated pseudobulks.
+ */
+import { InputError } from '../../../core/errors.js';
+import { LAYERS } from '../../../core/keys.js';
+import { Rng } from '../../../core/rng.js';
+import type { Dataset } from '../../../data/dataset.js';
+import { splitPatients } from '../../../simulate/paired-augmentation.js';
+import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
+import { alignBulk, buildTrainingSet, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import { assignWeights, loadModelDir, saveModelDir, variablesToWeights } from '../model-io.js';
+import { ensureBackend, stripUndefined } from '../scaden/model.js';
+import { checkMlpConfig, Mlp, type MlpConfig } from '../scaden/module.js';
+import { logMinMax } from '../scaden/preprocess.js';
+import { type MlpTrainData, predictMlp, trainMlpEpochs } from '../scaden/train.js';
+
+/** One point of the search space. */
+export interface SimpleDnnConfig {
+  hidden: number[];
+  /** One rate per hidden layer. */
+  dropout: number[];
+  lr: number;
+}
+
+/** The search space (ours; the seed gives none). */
+export interface SearchSpace {
+  hidden: number[][];
+  /** Rates applied after every hidden layer. */
+  dropout: number[];
+  lr: number[];
+}
+
+export interface SimpleDnnOptions extends TrainingDataOptions {
+  /** 'random' (default): `nTrials` configurations drawn from the grid; 'grid': all; 'none': `hidden`/`dropout`/`lr`. */
+  search: 'random' | 'grid' | 'none';
+  nTrials: number;
+  space: SearchSpace;
+  /** Configuration used when search = 'none'. */
+  hidden: number[];
+  dropout: number[];
+  lr: number;
+  batchSize: number;
+  /** Maximum epochs per trial. */
+  epochs: number;
+  /** Early-stopping patience (epochs without a better validation MSE). */
+  patience: number;
+  /** Fraction of samples (or patients, with paired data) held out for validation. */
+  validationFraction: number;
+  /** Input scaling: Scaden's log2 + per-sample min–max (default) or none. */
+  scaling: 'logminmax' | 'none';
+  backend?: string;
+}
+
+export const SIMPLEDNN_SPACE: SearchSpace = {
+  hidden: [
+    [256, 128],
+    [512, 256],
+    [256, 128, 64],
+    [512, 256, 128],
+  ],
+  dropout: [0, 0.1, 0.3],
+  lr: [1e-4, 3e-4, 1e-3],
+};
+
+/** Defaults (training data as Scaden's: 1,000 Scaden-simulated samples of 100 cells, 2,500 HVGs). */
+export const SIMPLEDNN_DEFAULTS: SimpleDnnOptions = {
+  trainingData: 'simulated',
+  simulator: 'scaden',
+  nSamples: 1000,
+  nCells: 100,
+  nGenes: 2500,
+  search: 'random',
+  nTrials: 6,
+  space: SIMPLEDNN_SPACE,
+  hidden: [256, 128],
+  dropout: [0.1, 0.1],
+  lr: 1e-3,
+  batchSize: 128,
+  epochs: 60,
+  patience: 8,
+  validationFraction: 0.2,
+  scaling: 'logminmax',
+};
+
+/**
+ * Demo / quick-benchmark settings: 3 trials of at most 15 epochs on 1,000 genes. Trade-off: a
+ * narrower search that may miss the best configuration; each trial still stops early.
+ */
+export const SIMPLEDNN_QUICK: Partial<SimpleDnnOptions> = { nTrials: 3, epochs: 15, patience: 4, nGenes: 1000 };
+
+/** The configurations a search evaluates, in order. */
+export function searchConfigs(
+  o: Pick<SimpleDnnOptions, 'search' | 'nTrials' | 'space' | 'hidden' | 'dropout' | 'lr'>,
+  rng: Rng,
+): SimpleDnnConfig[] {
+  if (o.search === 'none') return [{ hidden: [...o.hidden], dropout: [...o.dropout], lr: o.lr }];
+  const grid: SimpleDnnConfig[] = [];
+  for (const h of o.space.hidden)
+    for (const d of o.space.dropout) for (const lr of o.space.lr) grid.push({ hidden: [...h], dropout: h.map(() => d), lr });
+  if (grid.length === 0) throw new InputError('the search space is empty', { code: 'E_OPTION', field: 'space' });
+  if (o.search === 'grid') return grid;
+  if (o.search !== 'random') {
+    throw new InputError(`unknown search '${o.search}'`, {
+      code: 'E_OPTION',
+      field: 'search',
+      got: o.search,
+      expected: "'random', 'grid' or 'none'",
+    });
+  }
+  const k = Math.min(Math.max(1, Math.floor(o.nTrials)), grid.length);
+  return Array.from(rng.sampleWithoutReplacement(grid.length, k), (i) => grid[i] as SimpleDnnConfig);
+}
+
+/** One trial's outcome. */
+export interface TrialRecord extends SimpleDnnConfig {
+  valMse: number;
+  bestEpoch: number;
+  epochsRun: number;
+  seconds: number;
+}
+
+/** A trained SimpleDNN. */
+export class SimpleDnnFitted implements Fitted {
+  readonly method = 'simplednn';
+  constructor(
+    readonly genes: readonly string[],
+    readonly cellTypes: readonly string[],
+    readonly mlp: Mlp,
+    readonly chosen: SimpleDnnConfig,
+    readonly config: SimpleDnnOptions,
+    readonly seed: number,
+    readonly history: Record<string, unknown>,
+  ) {}
+
+  async deconvolve(bulk: Dataset, opts: DeconvolveOptions = {}): Promise<DeconvolutionResult> {
+    const aligned = alignBulk(bulk, this.genes, opts);
+    const X = this.config.scaling === 'none' ? toFloat32(aligned.X) : logMinMax(aligned.X);
+    const p = predictMlp(this.mlp, X);
+    return makeResult(this.method, p, bulk, this.cellTypes, aligned, this.seed, { chosen: this.chosen });
+  }
+
+  toJSON(): FittedManifest {
+    const { paired: _p, ...config } = this.config;
+    return {
+      method: this.method,
+      version: 1,
+      genes: this.genes,
+      cellTypes: this.cellTypes,
+      config,
+      chosen: this.chosen,
+      seed: this.seed,
+      history: this.history,
+    };
+  }
+
+  async save(dir: string): Promise<void> {
+    await saveModelDir(dir, { ...this.toJSON() }, variablesToWeights(this.mlp.params()));
+  }
+
+  dispose(): void {
+    this.mlp.dispose();
+  }
+}
+
+function resolveOptions(opts: FitOptions<SimpleDnnOptions>): SimpleDnnOptions {
+  const o = { ...SIMPLEDNN_DEFAULTS, ...stripUndefined(opts.options ?? {}) } as SimpleDnnOptions;
+  for (const k of ['nTrials', 'lr', 'batchSize', 'epochs', 'patience', 'validationFraction', 'nSamples', 'nCells', 'nGenes'] as const) {
+    (o as unknown as Record<string, number>)[k] = numOption(o[k], k, SIMPLEDNN_DEFAULTS[k]);
+  }
+  for (const k of ['hidden', 'dropout'] as const) {
+    const v = o[k] as unknown;
+    if (typeof v === 'string') o[k] = v.split(',').map(Number);
+  }
+  if (o.search === 'none') checkMlpConfig({ hidden: o.hidden, dropout: o.dropout });
+  if (!(o.validationFraction > 0 && o.validationFraction < 1)) {
+    throw new InputError('validationFraction must be in (0, 1)', {
+      code: 'E_OPTION',
+      field: 'validationFraction',
+      got: o.validationFraction,
+    });
+  }
+  return o;
+}
+
+function rowsOf(data: MlpTrainData, idx: ArrayLike<number>): MlpTrainData {
+  return { X: data.X.selectRows(idx), Y: data.Y.selectRows(idx) };
+}
+
+/**
+ * Trains SimpleDNN with a hyper-parameter search; the best trial (lowest validation MSE, weights of
+ * its best epoch) is kept. The chosen configuration and all trials are in the manifest/history.
+ *
+ * @throws InputError for bad options or data; AbortError on `signal`.
+ * @example
+ * const f = await simplednn.fit(cells, { labelsKey: 'cell_type', seed: 0, options: { search: 'random', nTrials: 4 } });
+ * f.toJSON().chosen; // { hidden: [...], dropout: [...], lr }
+ */
+async function fitSimpleDnn(ref: Dataset | null, opts: FitOptions<SimpleDnnOptions>): Promise<SimpleDnnFitted> {
+  const o = resolveOptions(opts);
+  const seed = opts.seed ?? 0;
+  await ensureBackend(o.backend);
+  const rng = new Rng(seed);
+  const raw = await buildTrainingSet(ref, {
+    ...o,
+    labelsKey: opts.labelsKey,
+    layer: opts.layer,
+    seed,
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+  });
+  const data: MlpTrainData = { X: o.scaling === 'none' ? toFloat32(raw.X) : logMinMax(raw.X), Y: toFloat32(raw.Y) };
+  let trainIdx: Int32Array;
+  let valIdx: Int32Array;
+  if (raw.patient) {
+    const nPatients = Math.max(...raw.patient) + 1;
+    const split = splitPatients(nPatients, { validation: o.validationFraction }, rng.fork('split'));
+    const valSet = new Set(split.validation);
+    const tr: number[] = [];
+    const va: number[] = [];
+    raw.patient.forEach((p, i) => {
+      (valSet.has(p) ? va : tr).push(i);
+    });
+    trainIdx = Int32Array.from(tr);
+    valIdx = Int32Array.from(va);
+  } else {
+    const perm = rng.fork('split').permutation(data.X.rows);
+    const nVal = Math.max(1, Math.round(o.validationFraction * data.X.rows));
+    valIdx = perm.slice(0, nVal).sort();
+    trainIdx = perm.slice(nVal).sort();
+  }
+  if (trainIdx.length === 0 || valIdx.length === 0) {
+    throw new InputError('not enough samples (or patients) for a validation split', {
+      code: 'E_TOO_FEW_SAMPLES',
+      got: data.X.rows,
+      hint: 'Use more samples / patients or a different validationFraction',
+    });
+  }
+  const train = rowsOf(data, trainIdx);
+  const val = rowsOf(data, valIdx);
+  const configs = searchConfigs(o, rng.fork('search'));
+  const trials: TrialRecord[] = [];
+  let best: { mlp: Mlp; cfg: SimpleDnnConfig; val: number } | undefined;
+  const t0 = performance.now();
+  for (let t = 0; t < configs.length; t++) {
+    const cfg = configs[t] as SimpleDnnConfig;
+    const trialRng = rng.fork(`trial${t}`);
+    const mlpCfg: MlpConfig = { hidden: cfg.hidden, dropout: cfg.dropout, init: 'glorot' };
+    const mlp = new Mlp('mlp', data.X.cols, data.Y.cols, mlpCfg, trialRng.fork('init'));
+    const ts = performance.now();
+    let r: Awaited<ReturnType<typeof trainMlpEpochs>>;
+    try {
+      r = await trainMlpEpochs(mlp, train, val, {
+        epochs: o.epochs,
+        patience: o.patience,
+        batchSize: o.batchSize,
+        lr: cfg.lr,
+        rng: trialRng.fork('train'),
+        signal: opts.signal,
+        onProgress: opts.onProgress ? (e) => opts.onProgress?.({ ...e, label: `simplednn trial ${t + 1}/${configs.length}` }) : undefined,
+      });
+    } catch (e) {
+      mlp.dispose();
+      best?.mlp.dispose();
+      throw e;
+    }
+    trials.push({
+      ...cfg,
+      valMse: r.bestValMse,
+      bestEpoch: r.bestEpoch,
+      epochsRun: r.history.epochs.length,
+      seconds: (performance.now() - ts) / 1000,
+    });
+    if (!best || r.bestValMse < best.val) {
+      best?.mlp.dispose();
+      best = { mlp, cfg, val: r.bestValMse };
+    } else {
+      mlp.dispose();
+    }
+  }
+  const b = best as { mlp: Mlp; cfg: SimpleDnnConfig; val: number };
+  return new SimpleDnnFitted(raw.genes, raw.cellTypes, b.mlp, b.cfg, o, seed, {
+    trainingSet: raw.description,
+    nTrain: trainIdx.length,
+    nValidation: valIdx.length,
+    trials,
+    bestValMse: b.val,
+    trainSeconds: (performance.now() - t0) / 1000,
+  });
+}
+
+/** Loads a saved SimpleDNN (JSON manifest + float32 weights; no code is evaluated). */
+async function loadSimpleDnn(dir: string): Promise<SimpleDnnFitted> {
+  const { manifest, weights } = await loadModelDir(dir, 'simplednn');
+  await ensureBackend();
+  const chosen = manifest.chosen as SimpleDnnConfig;
+  const config = { ...SIMPLEDNN_DEFAULTS, ...((manifest.config ?? {}) as Partial<SimpleDnnOptions>) };
+  const mlp = new Mlp(
+    'mlp',
+    manifest.genes.length,
+    manifest.cellTypes.length,
+    { hidden: chosen.hidden, dropout: chosen.dropout, init: 'glorot' },
+    new Rng(0),
+  );
+  try {
+    assignWeights(mlp.params(), weights, dir);
+  } catch (e) {
+    mlp.dispose();
+    throw e;
+  }
+  return new SimpleDnnFitted(
+    manifest.genes,
+    manifest.cellTypes,
+    mlp,
+    chosen,
+    config,
+    manifest.seed ?? 0,
+    (manifest.history ?? {}) as Record<string, unknown>,
+  );
+}
+
+/** Registry entry of SimpleDNN. */
+export const simplednn: MethodSpec<SimpleDnnOptions> = {
+  name: 'simplednn',
+  kind: 'trained',
+  description: 'SimpleDNN: configurable MLP with hyper-parameter search (random/grid, validation split, early stopping)',
+  reference: 'seed 001 (Scaden vs SimpleDNN on paired bulk/scRNA data)',
+  defaults: SIMPLEDNN_DEFAULTS,
+  quickOptions: SIMPLEDNN_QUICK,
+  bulkLayer: LAYERS.countsSum,
+  fit: fitSimpleDnn,
+  load: loadSimpleDnn,
+};
