@@ -26,6 +26,8 @@ function capture(): { stream: Writable; text: () => string } {
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-sig-'));
 const ref = join(tmp, 'ref');
+const bare = join(tmp, 'bare');
+const labelsFile = join(tmp, 'labels.tsv');
 
 before(async () => {
   // 3 types x 80 cells, 6 planted markers per type, 60 genes
@@ -44,8 +46,11 @@ before(async () => {
     varNames: Array.from({ length: g }, (_, j) => `gene${j}`),
   });
   await writeTenx(ref, ds);
+  await writeTenx(bare, ds);
   const rows = ['barcode\tcell_type', ...ds.obsNames.map((b, i) => `${b}\t${labels[i]}`)];
   writeFileSync(join(ref, 'barcodes.tsv.gz'), gzipSync(`${rows.join('\n')}\n`));
+  // the same labels as a separate table, rows shuffled (joined by barcode)
+  writeFileSync(labelsFile, `${[rows[0], ...rows.slice(1).reverse()].join('\n')}\n`);
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -100,12 +105,28 @@ test('celldeconv signature writes a genes x cell types CSV and reports n*, genes
   assert.equal(res.nGenes, sig.nGenes);
 });
 
+test('celldeconv signature --labels-file joins a label table by barcode (same signature)', async () => {
+  const a = join(tmp, 'a.csv');
+  const b = join(tmp, 'b.csv');
+  const common = ['--labels', 'cell_type', '--min-markers', '2', '--max-markers', '8'];
+  assert.equal(await runCli(['signature', '-r', ref, '-o', a, ...common], { stdout: capture().stream, stderr: capture().stream }), 0);
+  const e = capture();
+  const code = await runCli(['signature', '-r', bare, '--labels-file', labelsFile, '-o', b, ...common], {
+    stdout: capture().stream,
+    stderr: e.stream,
+  });
+  assert.equal(code, 0, e.text());
+  assert.equal(readFileSync(b, 'utf8'), readFileSync(a, 'utf8'));
+});
+
 test('celldeconv signature: usage and input errors exit non-zero with one line', async () => {
   const cases: [string[], number, RegExp][] = [
     [['signature', '--reference', ref, '--out', join(tmp, 'x.csv')], 2, /--labels/],
     [['signature', '--reference', ref, '--labels', 'nope', '--out', join(tmp, 'x.csv')], 3, /column 'nope' not found/],
     [['signature', '--reference', ref, '--labels', 'cell_type', '--out', join(tmp, 'x.csv'), '--value-layer', 'log'], 2, /value-layer/],
     [['signature', '--reference', ref, '--labels', 'cell_type', '--out', join(tmp, 'x.csv'), '--exclude', 'bogus'], 2, /exclude/],
+    [['signature', '--reference', join(tmp, 'nope'), '--labels', 'cell_type', '--out', join(tmp, 'x.csv')], 3, /nope/],
+    [['signature', '--reference', bare, '--labels', 'cell_type', '--out', join(tmp, 'x.csv')], 3, /column 'cell_type' not found/],
   ];
   for (const [argv, exit, re] of cases) {
     const e = capture();

@@ -4,6 +4,8 @@
  * signature/build-signature.ts).
  */
 import { resolve } from 'node:path';
+import { datasets, isDatasetName, PBMC3K_LABEL_COLUMN } from '../../datasets/index.js';
+import { readDataset } from '../../io/read.js';
 import type { BuildSignatureOptions } from '../../signature/build-signature.js';
 import {
   buildSignatureDetailed,
@@ -15,7 +17,6 @@ import {
 import { writeSignatureCsv } from '../../signature/signature-csv.js';
 import { optBool, optList, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { loadReference, PBMC3K_LABELS } from './benchmark.js';
 
 const KAPPA_NAMES: Record<string, string> = { r1: 'QR 1-norm', linpack: 'R kappa, LINPACK estimate', '2': '2-norm' };
 
@@ -66,6 +67,11 @@ export const signatureCommand: CommandSpec = {
       valueName: 'REF',
     },
     labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    'labels-file': {
+      type: 'string',
+      description: 'Per-cell label table (TSV/CSV, joined by barcode) added to obs before --labels is looked up',
+      valueName: 'FILE',
+    },
     out: { type: 'string', short: 'o', description: 'Output CSV/TSV (genes x cell types)', valueName: 'SIG.csv' },
     layer: { type: 'string', description: 'Layer with raw counts (default X)', valueName: 'LAYER' },
     'value-layer': {
@@ -99,7 +105,7 @@ export const signatureCommand: CommandSpec = {
   async run({ args, out, signal }) {
     const refName = reqString(args, 'reference', "Pass --reference ref.h5ad (or 'pbmc3k')");
     const outPath = resolve(reqString(args, 'out', 'Pass --out SIG.csv'));
-    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? PBMC3K_LABELS : undefined);
+    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? PBMC3K_LABEL_COLUMN : undefined);
     if (!labelsKey)
       throw new UsageError(
         'missing required option',
@@ -129,7 +135,9 @@ export const signatureCommand: CommandSpec = {
       onProgress: out.progress(),
     };
     out.info(`reading ${refName} ...`);
-    const ref = await loadReference(refName, signal);
+    const ref = isDatasetName(refName)
+      ? await datasets[refName]({ signal })
+      : await readDataset(refName, { signal, labels: optString(args, 'labels-file'), onProgress: out.progress() });
     const t0 = Date.now();
     const r = buildSignatureDetailed(ref, opts);
     const seconds = (Date.now() - t0) / 1000;
