@@ -12,3 +12,5 @@ import './decovart/index.js';
 import './deep/scaden/index.js';
 import './deep/tape/index.js';
 import './deep/simplednn/index.js';
+import './deep/mixupvi/index.js';
+import './deep/scvi/index.js';

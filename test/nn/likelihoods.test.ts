@@ -131,12 +131,12 @@ for (const be of await backendsUnderTest()) {
           b[k]! -= h;
           return (logZinbF64(xv, a[0]!, a[1]!, a[2]!) - logZinbF64(xv, b[0]!, b[1]!, b[2]!)) / (2 * h);
         });
-        gv.forEach((v, k) =>
+        gv.forEach((v, k) => {
           assert.ok(
             Math.abs(v - fd[k]!) <= 2e-4 * Math.max(1, Math.abs(fd[k]!)),
             `ZINB d/d${['mu', 'theta', 'pi'][k]} at ${[xv, muv, thv, piv]}: ${v} vs ${fd[k]}`,
-          ),
-        );
+          );
+        });
         const gnb = tf
           .grads((m: tf.Tensor, t: tf.Tensor) => logNb(x, m, t))([tf.scalar(muv), tf.scalar(thv)])
           .map((t) => t.dataSync()[0]!);

@@ -1,0 +1,188 @@
+/**
+ * MixupVI / scVI options with their published defaults.
+ *
+ * Sources (see ../shared/specs/mixupvi.md): [P] the MixupVI paper (App. E), [FORK] owkin/deepdeconv-fork
+ * (training code of the paper), [PYD] owkin/PyDeconv (shipped models), [SCVI] scvi-tools defaults.
+ * Where they disagree the spec picks one; the choice is noted per field.
+ */
+import { InputError } from '../../../core/errors.js';
+import type { BackendChoice } from '../../../nn/backend.js';
+import type { InitScheme } from '../../../nn/dense.js';
+
+/** Options of MixupVI and scVI (scVI = MixupVI with `mixupPenalty: 'none'`). */
+export interface MixupVIOptions {
+  /** Highly variable genes used as input (seurat_v3 on raw counts) [P App. E: 2500]; 0 = all genes. */
+  nHvg: number;
+  /** Latent dimension d [P App. E: 30 for 9 types, 10 for 5 types; FORK 30]. Must exceed the number of cell types [P §4.1]. */
+  latent: number;
+  /** Hidden units of the encoder/decoder layer [P, FORK, PYD: 512]. */
+  hidden: number;
+  /** Encoder dropout [FORK, PYD: 0.1]. */
+  dropout: number;
+  /** Cell likelihood [P, FORK: ZINB]. */
+  likelihood: 'zinb' | 'nb';
+  /** Mixup penalty: 'l2' [FORK default], 'kl', or 'none' (= scVI). */
+  mixupPenalty: 'l2' | 'kl' | 'none';
+  /** Cells per minibatch [P: 2048; FORK constant 1024]. */
+  batchSize: number;
+  /** Pseudobulks per minibatch M [P, FORK: 100]. */
+  nPseudobulks: number;
+  /** Cells per pseudobulk [P: 100; FORK constant 256]; capped at the batch size. */
+  nCellsPerPseudobulk: number;
+  /**
+   * How pseudobulk members are drawn: 'uniform-in-batch' (FORK: uniform with replacement from the
+   * Dirichlet-composed batch, the same index pattern every batch) or 'dirichlet-per-pseudobulk'
+   * ([P Fig. 1]: proportions ~ Dir(1) per pseudobulk, then cells of each type from the batch).
+   */
+  pseudobulkSampling: 'uniform-in-batch' | 'dirichlet-per-pseudobulk';
+  /** Epochs [P, FORK: 100]. */
+  epochs: number;
+  /** Fraction of cells used for training; the rest is the validation set [P, FORK: 0.7]. */
+  trainSize: number;
+  /** Adam learning rate [SCVI TrainingPlan: 1e-3]. */
+  lr: number;
+  /** Adam L2 weight decay [SCVI: 1e-6]. */
+  weightDecay: number;
+  /** Adam eps [SCVI: 0.01]. */
+  eps: number;
+  /** KL warm-up epochs, weight = min(1, epoch/n) [SCVI: 400, so 0.2475 at epoch 99]; 0 = no warm-up. */
+  nEpochsKlWarmup: number;
+  /** Weight of the pseudobulk NB reconstruction term (0 = FORK code and [P] Eq. 2). */
+  pseudobulkReconWeight: number;
+  /** Latent signature: 'pre_encoded' (encode each type's mean counts) or 'post_inference' (mean of the cells' codes). */
+  signatureType: 'pre_encoded' | 'post_inference';
+  /** Add an intercept to the latent NNLS (FORK benchmark used one; PYD does not). */
+  fitIntercept: boolean;
+  /** Posterior samples for proportion intervals at deconvolution (0 = no intervals). */
+  intervalSamples: number;
+  /** Central interval mass (default 0.9 → 5% and 95% quantiles). */
+  intervalLevel: number;
+  /** Stop when the validation ELBO has not improved for this many epochs (0 = off, the paper's setting). */
+  earlyStoppingPatience: number;
+  /** Minimum cells of a type in the training set (below: error naming the type). */
+  minCellsPerType: number;
+  /** tfjs backend (default: auto = tfjs-node if installed, else wasm). */
+  backend: BackendChoice;
+  /** Weight initialisation (PyTorch default, as scvi-tools). */
+  init: InitScheme;
+  /** Validation pseudobulks used for rho and d after each epoch (M per validation batch). */
+  validationBatches: number;
+}
+
+/** Published defaults (MixupVI, granularity 2 of the paper). */
+export const MIXUPVI_DEFAULTS: MixupVIOptions = {
+  nHvg: 2500,
+  latent: 30,
+  hidden: 512,
+  dropout: 0.1,
+  likelihood: 'zinb',
+  mixupPenalty: 'l2',
+  batchSize: 2048,
+  nPseudobulks: 100,
+  nCellsPerPseudobulk: 100,
+  pseudobulkSampling: 'uniform-in-batch',
+  epochs: 100,
+  trainSize: 0.7,
+  lr: 1e-3,
+  weightDecay: 1e-6,
+  eps: 0.01,
+  nEpochsKlWarmup: 400,
+  pseudobulkReconWeight: 0,
+  signatureType: 'pre_encoded',
+  fitIntercept: false,
+  intervalSamples: 100,
+  intervalLevel: 0.9,
+  earlyStoppingPatience: 0,
+  minCellsPerType: 10,
+  backend: 'auto',
+  init: 'torch',
+  validationBatches: 2,
+};
+
+/** scVI: the same VAE without the mixup penalty (the paper's baseline in Table 1). */
+export const SCVI_DEFAULTS: MixupVIOptions = { ...MIXUPVI_DEFAULTS, mixupPenalty: 'none' };
+
+/**
+ * Demo/quick settings: ~1 minute of training per model on PBMC3k (2,700 cells) on one core.
+ * Trade-off: 1,000 HVGs, hidden 256, batch 512, 25 epochs (KL warm-up scaled to 100 epochs to keep
+ * the paper's ratio epochs/warm-up = 1/4). rho and d are lower than with the published settings.
+ */
+export const MIXUPVI_QUICK: Partial<MixupVIOptions> = {
+  nHvg: 1000,
+  hidden: 256,
+  batchSize: 512,
+  nCellsPerPseudobulk: 50,
+  epochs: 25,
+  nEpochsKlWarmup: 100,
+  intervalSamples: 30,
+};
+
+const ENUMS: Partial<Record<keyof MixupVIOptions, readonly string[]>> = {
+  likelihood: ['zinb', 'nb'],
+  mixupPenalty: ['l2', 'kl', 'none'],
+  pseudobulkSampling: ['uniform-in-batch', 'dirichlet-per-pseudobulk'],
+  signatureType: ['pre_encoded', 'post_inference'],
+  backend: ['auto', 'tensorflow', 'wasm', 'cpu'],
+  init: ['torch', 'glorot', 'he'],
+};
+
+const INTS: (keyof MixupVIOptions)[] = [
+  'nHvg',
+  'latent',
+  'hidden',
+  'batchSize',
+  'nPseudobulks',
+  'nCellsPerPseudobulk',
+  'epochs',
+  'nEpochsKlWarmup',
+  'intervalSamples',
+  'earlyStoppingPatience',
+  'minCellsPerType',
+  'validationBatches',
+];
+
+/**
+ * Merges user options over defaults and validates them (CLI strings are coerced to numbers/booleans).
+ *
+ * @throws {@link InputError} `E_OPTION` naming the option, the value and what is allowed.
+ */
+export function resolveOptions(base: MixupVIOptions, user: Record<string, unknown> = {}): MixupVIOptions {
+  const o: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(user)) {
+    if (v === undefined) continue;
+    if (!(k in base)) {
+      throw new InputError(`unknown MixupVI option '${k}'`, {
+        code: 'E_OPTION',
+        field: k,
+        expected: `one of ${Object.keys(base).join(', ')}`,
+      });
+    }
+    const def = (base as unknown as Record<string, unknown>)[k];
+    if (typeof def === 'number' && typeof v === 'string') o[k] = Number(v);
+    else if (typeof def === 'boolean' && typeof v === 'string') o[k] = v === 'true' || v === '1';
+    else o[k] = v;
+  }
+  const r = o as unknown as MixupVIOptions;
+  const bad = (field: string, got: unknown, expected: string) =>
+    new InputError(`invalid value for option '${field}'`, { code: 'E_OPTION', field, got, expected });
+  for (const [k, allowed] of Object.entries(ENUMS)) {
+    if (!allowed?.includes(String(r[k as keyof MixupVIOptions])))
+      throw bad(k, r[k as keyof MixupVIOptions], `one of ${allowed?.join(', ')}`);
+  }
+  for (const k of INTS) {
+    const v = r[k] as number;
+    if (!Number.isInteger(v) || v < 0) throw bad(k, v, 'a non-negative integer');
+  }
+  for (const k of ['latent', 'hidden', 'batchSize', 'nPseudobulks', 'nCellsPerPseudobulk', 'epochs'] as const) {
+    if (r[k] < 1) throw bad(k, r[k], 'an integer >= 1');
+  }
+  if (!(r.dropout >= 0 && r.dropout < 1)) throw bad('dropout', r.dropout, 'a number in [0, 1)');
+  if (!(r.trainSize > 0 && r.trainSize <= 1)) throw bad('trainSize', r.trainSize, 'a number in (0, 1]');
+  if (!(r.lr > 0)) throw bad('lr', r.lr, 'a positive number');
+  if (!(r.weightDecay >= 0)) throw bad('weightDecay', r.weightDecay, 'a number >= 0');
+  if (!(r.eps > 0)) throw bad('eps', r.eps, 'a positive number');
+  if (!(r.pseudobulkReconWeight >= 0)) throw bad('pseudobulkReconWeight', r.pseudobulkReconWeight, 'a number >= 0');
+  if (!(r.intervalLevel > 0 && r.intervalLevel < 1)) throw bad('intervalLevel', r.intervalLevel, 'a number in (0, 1)');
+  if (typeof r.fitIntercept !== 'boolean') throw bad('fitIntercept', r.fitIntercept, 'true or false');
+  return r;
+}
