@@ -138,5 +138,6 @@ export async function writeDataset(path: string, ds: Dataset, opts: WriteDataset
     const t = m.kind === 'dense' ? m.transpose() : m.kind === 'csr' ? m.toCsc().transpose() : m.transpose();
     return writeDenseTable(path, ds.varNames, ds.obsNames, t, { cornerLabel: 'gene' });
   }
-  return writeDenseTable(path, ds.obsNames, ds.varNames, m, { cornerLabel: '' });
+  // The corner cell records the orientation, so that readDataset reads the table back the same way.
+  return writeDenseTable(path, ds.obsNames, ds.varNames, m, { cornerLabel: 'obs' });
 }

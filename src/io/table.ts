@@ -304,10 +304,16 @@ export interface ReadBulkOptions extends LongRunOptions {
 
 /**
  * Decides whether a table holds genes in rows or in columns. With `genes`, the axis whose names
- * match more of them wins; without (or when neither matches), the longer axis is taken as genes,
- * since bulk tables have far more genes than samples.
+ * match more of them wins; otherwise a corner cell such as 'gene'/'gene_id' (rows) or
+ * 'sample'/'cell'/'barcode'/'obs' (columns) decides; failing that, the longer axis is taken as
+ * genes, since bulk tables have far more genes than samples.
  */
-export function detectGeneAxis(rowNames: readonly string[], colNames: readonly string[], genes?: readonly string[]): 'rows' | 'columns' {
+export function detectGeneAxis(
+  rowNames: readonly string[],
+  colNames: readonly string[],
+  genes?: readonly string[],
+  cornerLabel = '',
+): 'rows' | 'columns' {
   if (genes && genes.length > 0) {
     const set = new Set(genes);
     let inRows = 0;
@@ -316,8 +322,15 @@ export function detectGeneAxis(rowNames: readonly string[], colNames: readonly s
     for (const c of colNames) if (set.has(c)) inCols++;
     if (inRows !== inCols) return inRows > inCols ? 'rows' : 'columns';
   }
+  // The header's corner cell names the row axis when the writer set one (ours: 'gene' or 'obs').
+  const corner = cornerLabel.trim().toLowerCase();
+  if (GENE_CORNER.test(corner)) return 'rows';
+  if (OBS_CORNER.test(corner)) return 'columns';
   return rowNames.length >= colNames.length ? 'rows' : 'columns';
 }
+
+const GENE_CORNER = /^(genes?|gene[ _.-]?(ids?|names?|symbols?)|symbols?|features?|ensembl[ _]?(ids?)?)$/;
+const OBS_CORNER = /^(obs|obs[ _]?names|samples?|sample[ _]?(ids?|names?)|cells?|cell[ _]?(ids?|names?)|barcodes?|observations?)$/;
 
 /**
  * Reads a bulk expression table as a samples x genes Dataset (dense Float64 X), transposing the
@@ -344,7 +357,7 @@ export async function readBulk(path: string, opts: ReadBulkOptions = {}): Promis
   }
   if (baseNameNoGz(path).endsWith('.h5ad')) return readH5ad(path, opts);
   const t = await readDenseTable(path, opts);
-  const axis = opts.genesIn ?? detectGeneAxis(t.rowNames, t.colNames, opts.genes);
+  const axis = opts.genesIn ?? detectGeneAxis(t.rowNames, t.colNames, opts.genes, t.cornerLabel);
   if (axis === 'columns') return new Dataset({ X: t.values, obsNames: t.rowNames, varNames: t.colNames });
   return new Dataset({ X: t.values.transpose(), obsNames: t.colNames, varNames: t.rowNames });
 }

@@ -91,7 +91,7 @@ test('convert a gene x sample TSV with --genes-in and a label table to h5ad and 
   assert.ok(g.kind === 'categorical' && Array.from(g.codes, (k) => g.categories[k]).join() === 'a,a,b');
   const csv = join(dir, 'bulk.csv');
   assert.equal((await cli(['convert', out, csv])).code, 0);
-  assert.equal(readFileSync(csv, 'utf8'), ',G1,G2\nS1,1,4\nS2,2,5\nS3,3,6.5\n');
+  assert.equal(readFileSync(csv, 'utf8'), 'obs,G1,G2\nS1,1,4\nS2,2,5\nS3,3,6.5\n');
   const tenx = join(dir, 'tenx');
   const r2 = await cli(['convert', out, tenx]);
   assert.equal(r2.code, 0, r2.err);

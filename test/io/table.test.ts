@@ -103,6 +103,10 @@ test('readBulk detects orientation from reference genes and honours genesIn', as
   const c = await readBulk(p, { genes: ['S1', 'S2'] });
   assert.deepEqual(c.varNames, ['S1', 'S2', 'S3']);
   assert.equal(detectGeneAxis(['a', 'b', 'c'], ['x']), 'rows');
+  // The corner cell decides before the shape does; matching reference genes decide before both.
+  assert.equal(detectGeneAxis(['a', 'b', 'c'], ['x'], undefined, 'sample'), 'columns');
+  assert.equal(detectGeneAxis(['s1'], ['g1', 'g2'], undefined, 'gene_id'), 'rows');
+  assert.equal(detectGeneAxis(['s1'], ['g1', 'g2'], ['g1'], 'gene_id'), 'columns');
   await assert.rejects(readBulk(p, { genesIn: 'diag' as 'rows' }), isErr(InputError, 'E_OPTION'));
 });
 
