@@ -11,6 +11,7 @@ import { infoCommand } from './info.js';
 import { methodsCommand } from './methods.js';
 import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
+import { trainCommand } from './train.js';
 
 export const COMMANDS: CommandSpec[] = [
   infoCommand,
@@ -21,4 +22,5 @@ export const COMMANDS: CommandSpec[] = [
   demoCommand,
   signatureCommand,
   deconvolveCommand,
+  trainCommand,
 ];

@@ -308,6 +308,7 @@ export class MixupVIModel implements Fitted {
   }
 }
 
+/** 'auto' keeps a backend chosen earlier (e.g. by `--backend`); a named one switches to it. */
 async function ensureBackend(choice: MixupVIOptions['backend']): Promise<void> {
   const cur = backendInfo();
   if (!cur || (choice !== 'auto' && cur.name !== choice)) await initBackend(choice);
@@ -386,7 +387,7 @@ export async function fitMixupVI(method: MixupVIMethod, ref: Dataset, opts: FitO
   const o = resolveOptions(defaultsFor(method), (opts.options ?? {}) as Record<string, unknown>);
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
-  await initBackend(o.backend);
+  await ensureBackend(o.backend);
   if (!opts.labelsKey) {
     throw new InputError(`${method} needs cell-type labels`, {
       code: 'E_NO_LABELS',

@@ -1,0 +1,176 @@
+/**
+ * `celldeconv train <method>`: train any registered trained method (MixupVI, scVI, Scaden, TAPE,
+ * SimpleDNN...) on a labelled single-cell reference and save it to a model directory.
+ *
+ * Generic on purpose: it calls `getMethod(name).fit(ref, {labelsKey, seed, options})` then
+ * `fitted.save(dir)`. Common flags map onto the method's own option names when the method has them
+ * (e.g. --hvg -> `nHvg` for MixupVI, `nGenes` for Scaden); anything else goes through `--set KEY=VALUE`.
+ */
+import { resolve } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import '../../methods/all-methods.js';
+import { getMethod } from '../../methods/registry.js';
+import type { MethodSpec } from '../../methods/types.js';
+import { initBackend } from '../../nn/backend.js';
+import { optBool, optString, reqString, UsageError } from '../args.js';
+import type { CommandSpec } from '../command.js';
+import { loadReference } from './benchmark.js';
+
+/** CLI flag -> candidate option names, first one the method defines wins. */
+const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
+  epochs: { keys: ['epochs'], integer: true },
+  'batch-size': { keys: ['batchSize'], integer: true },
+  latent: { keys: ['latent', 'latentDim', 'nLatent'], integer: true },
+  hvg: { keys: ['nHvg', 'nGenes', 'nTopGenes'], integer: true },
+};
+
+function parseValue(s: string): unknown {
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  if (s !== '' && Number.isFinite(Number(s))) return Number(s);
+  if (s.includes(',')) return s.split(',').map((x) => x.trim());
+  return s;
+}
+
+/**
+ * Builds the method options from the flags.
+ *
+ * @throws {@link UsageError} for a flag the method has no option for, or a malformed --set.
+ */
+export function trainOptions(
+  spec: MethodSpec<any>,
+  values: Record<string, unknown>,
+  sets: string[],
+  quick: boolean,
+): Record<string, unknown> {
+  const defaults = (spec.defaults ?? {}) as Record<string, unknown>;
+  const options: Record<string, unknown> = quick ? { ...(spec.quickOptions ?? {}) } : {};
+  for (const [flag, { keys, integer }] of Object.entries(FLAG_OPTIONS)) {
+    const raw = values[flag];
+    if (raw === undefined) continue;
+    const v = Number(raw);
+    if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < 0) {
+      throw new UsageError('invalid value', flag, raw, integer ? 'a non-negative integer' : 'a number');
+    }
+    const key = keys.find((k) => k in defaults);
+    if (!key) {
+      throw new UsageError(
+        `method '${spec.name}' has no option for --${flag}`,
+        flag,
+        raw,
+        undefined,
+        `Its options are: ${Object.keys(defaults).join(', ')}; pass them with --set KEY=VALUE`,
+      );
+    }
+    options[key] = v;
+  }
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError('expected KEY=VALUE', 'set', s, 'e.g. --set mixupPenalty=kl');
+    options[s.slice(0, eq)] = parseValue(s.slice(eq + 1));
+  }
+  return options;
+}
+
+export const trainCommand: CommandSpec = {
+  name: 'train',
+  summary: 'Train a deep method on a labelled single-cell reference and save the model',
+  details: [
+    'The model directory holds manifest.json (config, genes, cell types, history, seed, checksums) and',
+    'weights.bin; use it with: celldeconv deconvolve --model DIR --bulk BULK --out PROPS.csv',
+    'Progress shows the loss terms and, per epoch, the validation rho and d (MixupVI/scVI).',
+    'Examples:',
+    '  celldeconv train mixupvi --reference pbmc3k --labels cell_type --out models/mixupvi --quick',
+    '  celldeconv train mixupvi --reference ref.h5ad --labels cell_type --out m/ --latent 30 --epochs 100 --hvg 2500',
+    '  celldeconv train scvi --reference ref.h5ad --labels cell_type --out m/ --set likelihood=nb',
+    '  celldeconv train scaden --reference pbmc3k --labels cell_type --out models/scaden --quick',
+  ].join('\n'),
+  positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
+  options: {
+    reference: {
+      type: 'string',
+      short: 'r',
+      description: "Labelled single-cell reference (.h5ad, 10x dir, or 'pbmc3k')",
+      valueName: 'REF',
+    },
+    labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    out: { type: 'string', short: 'o', description: 'Model directory to write', valueName: 'MODEL_DIR' },
+    layer: {
+      type: 'string',
+      description: 'Reference layer with raw counts (default: raw_counts when present, else X)',
+      valueName: 'LAYER',
+    },
+    epochs: { type: 'string', description: 'Training epochs (method default when omitted)', valueName: 'N' },
+    'batch-size': { type: 'string', description: 'Minibatch size', valueName: 'N' },
+    latent: { type: 'string', description: 'Latent dimension (MixupVI/scVI; must exceed the number of cell types)', valueName: 'D' },
+    hvg: { type: 'string', description: 'Number of highly variable input genes (0 = all)', valueName: 'N' },
+    seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
+    backend: { type: 'string', description: 'tfjs backend: auto, wasm, cpu or tensorflow (tfjs-node)', default: 'auto', valueName: 'NAME' },
+    quick: { type: 'boolean', description: "Use the method's quick settings (demo-sized; see METHODS.md)" },
+    set: {
+      type: 'string',
+      multiple: true,
+      description: 'Any method option, e.g. --set mixupPenalty=kl (repeatable)',
+      valueName: 'KEY=VALUE',
+    },
+  },
+  async run({ args, out, signal }) {
+    const name = args.positionals[0];
+    if (!name) throw new UsageError('missing the method to train', 'method', undefined, undefined, 'e.g. celldeconv train mixupvi ...');
+    const spec = getMethod(name);
+    if (spec.kind !== 'trained' || !spec.load) {
+      throw new InputError(`method '${name}' is not a trained method`, {
+        code: 'E_NOT_TRAINABLE',
+        field: 'method',
+        got: name,
+        hint: "Signature methods need no training: use 'celldeconv deconvolve --method NAME' directly",
+      });
+    }
+    const refName = reqString(args, 'reference', 'Pass --reference REF.h5ad (or pbmc3k)');
+    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? 'cell_type' : undefined);
+    if (!labelsKey)
+      throw new UsageError('missing required option', 'labels', undefined, undefined, 'Pass --labels with the obs column of cell types');
+    const outDir = resolve(reqString(args, 'out', 'Pass --out MODEL_DIR'));
+    const seedRaw = optString(args, 'seed') ?? '0';
+    const seed = Number(seedRaw);
+    if (!Number.isInteger(seed)) throw new UsageError('invalid value', 'seed', seedRaw, 'an integer');
+    const sets = (args.values.set as string[] | string | undefined) ?? [];
+    const options = trainOptions(spec, args.values, Array.isArray(sets) ? sets : [sets], optBool(args, 'quick'));
+    const backend = optString(args, 'backend') ?? 'auto';
+    const info = await initBackend(backend);
+    if ('backend' in (spec.defaults as object) && backend !== 'auto') options.backend = backend;
+    out.info(`backend: ${info.name}${info.simd ? ' (SIMD)' : ''}`);
+    out.info(`reading reference ${refName} ...`);
+    const ref = await loadReference(refName, signal);
+    out.info(`training ${name} on ${ref.nObs} cells x ${ref.nVars} genes (labels '${labelsKey}', seed ${seed}) ...`);
+    const t0 = Date.now();
+    const fitted = await spec.fit(ref, { labelsKey, layer: optString(args, 'layer'), seed, signal, onProgress: out.progress(), options });
+    const seconds = (Date.now() - t0) / 1000;
+    if (!fitted.save) throw new InputError(`method '${name}' cannot save its fit`, { code: 'E_NO_SAVE', field: name });
+    await fitted.save(outDir);
+    const manifest = fitted.toJSON() as Record<string, unknown>;
+    const history = manifest.history as { epochs?: { val?: Record<string, number>; train?: Record<string, number> }[] } | undefined;
+    const last = history?.epochs?.at(-1);
+    const fmt = (r?: Record<string, number>) =>
+      r
+        ? Object.entries(r)
+            .map(([k, v]) => `${k} ${Number.isFinite(v) ? v.toPrecision(4) : v}`)
+            .join(', ')
+        : '';
+    out.print(`${name}: trained in ${seconds.toFixed(1)} s -> ${outDir}`);
+    if (last?.val) out.print(`  validation: ${fmt(last.val)}`);
+    else if (last?.train) out.print(`  training: ${fmt(last.train)}`);
+    out.result({
+      method: name,
+      out: outDir,
+      seconds,
+      seed,
+      backend: info.name,
+      genes: fitted.genes.length,
+      cellTypes: fitted.cellTypes,
+      options,
+      validation: last?.val,
+      training: last?.train,
+    });
+  },
+};
