@@ -26,6 +26,7 @@ import { conditionNumber, type KappaNorm } from './kappa.js';
 import { benjaminiHochberg, bonferroni } from './multitest.js';
 import { twoSidedNormalP } from './normal.js';
 import { Signature } from './signature.js';
+import { twoSidedTP } from './student-t.js';
 import { rankScratch, rankSumsOfColumn, rankSumZ } from './wilcoxon.js';
 
 /** Ribosomal / mitochondrial genes removed by Owkin's script (optional blacklist). */
@@ -55,6 +56,11 @@ export interface BuildSignatureOptions extends LongRunOptions {
   excludeGenes?: RegExp | readonly string[];
   /** Test a gene only if expressed (> 0) in at least this fraction of either group (default 0.01). */
   minPct?: number;
+  /**
+   * Differential-expression test, one type vs the rest: 'wilcoxon' (default, the paper) or 't-test'
+   * (Welch, scanpy `method='t-test'`: scipy `ttest_ind_from_stats(equal_var=False)` on log1p data).
+   */
+  deTest?: 'wilcoxon' | 't-test';
   /** Tie-corrected Wilcoxon variance (default true; scanpy's default is false). */
   tieCorrect?: boolean;
   /** Multiple-testing correction (default 'bh'; 'bonferroni' = Seurat's p_val_adj). */
@@ -85,6 +91,7 @@ export interface DeTable {
   nCells: number;
   /** 1 when the gene passed the expression-fraction filter and was tested. */
   tested: Uint8Array;
+  /** Test statistic: Wilcoxon z-score, or Welch t for deTest 't-test' (scanpy's `scores`). */
   z: Float64Array;
   pvals: Float64Array;
   pvalsAdj: Float64Array;
@@ -115,6 +122,7 @@ interface Resolved {
   minGeneCounts: number;
   targetSum: number;
   minPct: number;
+  deTest: 'wilcoxon' | 't-test';
   tieCorrect: boolean;
   pAdjust: 'bh' | 'bonferroni';
   pvalCutoff: number;
@@ -133,6 +141,7 @@ export const SIGNATURE_DEFAULTS: Readonly<Omit<Resolved, 'layer'>> = Object.free
   minGeneCounts: 3,
   targetSum: RELATIVE_COUNTS_TARGET,
   minPct: 0.01,
+  deTest: 'wilcoxon',
   tieCorrect: true,
   pAdjust: 'bh',
   pvalCutoff: 0.05,
@@ -170,6 +179,7 @@ function resolve(o: BuildSignatureOptions): Resolved {
     throw optionError('minCellsPerType', r.minCellsPerType, 'an integer >= 2');
   if (r.valueLayer !== 'relative_counts' && r.valueLayer !== 'raw_counts')
     throw optionError('valueLayer', r.valueLayer, "'relative_counts' or 'raw_counts'");
+  if (r.deTest !== 'wilcoxon' && r.deTest !== 't-test') throw optionError('deTest', r.deTest, "'wilcoxon' or 't-test'");
   if (r.pAdjust !== 'bh' && r.pAdjust !== 'bonferroni') throw optionError('pAdjust', r.pAdjust, "'bh' or 'bonferroni'");
   if (r.logfcFormula !== 'seurat' && r.logfcFormula !== 'scanpy') throw optionError('logfcFormula', r.logfcFormula, "'seurat' or 'scanpy'");
   if (r.direction !== 'up' && r.direction !== 'abs') throw optionError('direction', r.direction, "'up' or 'abs'");
@@ -343,6 +353,8 @@ export function buildSignatureDetailed(ref: Dataset, opts: BuildSignatureOptions
   const sumRc = new Float64Array(C * G);
   const sumLog = new Float64Array(C * G);
   const sumRaw = new Float64Array(C * G);
+  const isT = o.deTest === 't-test';
+  const sumLogSq = isT ? new Float64Array(C * G) : undefined;
   const nzType = new Float64Array(C * G);
   const r1All = new Float64Array(C * G);
   const tieAll = new Float64Array(G);
@@ -372,12 +384,20 @@ export function buildSignatureDetailed(ref: Dataset, opts: BuildSignatureOptions
       sumRc[at] = (sumRc[at] as number) + rc;
       sumLog[at] = (sumLog[at] as number) + lg;
       sumRaw[at] = (sumRaw[at] as number) + v;
+      if (sumLogSq) sumLogSq[at] = (sumLogSq[at] as number) + lg * lg;
       // log1p is monotone, so ranking the relative counts gives the ranks of log1p(rc) (scanpy's X);
       // IEEE division is correctly rounded everywhere while libm log1p is not, so near-ties stay
       // reproducible across platforms
       vals[m] = rc;
       rows[m] = i;
       m++;
+    }
+    if (isT) {
+      for (let t = 0; t < m; t++) {
+        const at = (groups[rows[t] as number] as number) * G + k;
+        nzType[at] = (nzType[at] as number) + 1;
+      }
+      continue;
     }
     tieAll[k] = rankSumsOfColumn(vals, rows, m, n, groups, nPerType, nzg, r1, scratch);
     for (let g = 0; g < C; g++) {
@@ -391,11 +411,13 @@ export function buildSignatureDetailed(ref: Dataset, opts: BuildSignatureOptions
   const totRc = new Float64Array(G);
   const totLog = new Float64Array(G);
   const totNz = new Float64Array(G);
+  const totLogSq = new Float64Array(G);
   for (let g = 0; g < C; g++) {
     for (let k = 0; k < G; k++) {
       totRc[k] = (totRc[k] as number) + (sumRc[g * G + k] as number);
       totLog[k] = (totLog[k] as number) + (sumLog[g * G + k] as number);
       totNz[k] = (totNz[k] as number) + (nzType[g * G + k] as number);
+      if (sumLogSq) totLogSq[k] = (totLogSq[k] as number) + (sumLogSq[g * G + k] as number);
     }
   }
   const deTables: DeTable[] = [];
@@ -426,9 +448,17 @@ export function buildSignatureDetailed(ref: Dataset, opts: BuildSignatureOptions
       }
       if (canTest && Math.max(pct1[k] as number, pct2[k] as number) >= o.minPct) {
         tested[k] = 1;
-        const zv = rankSumZ(r1All[at] as number, n1, n, tieAll[k] as number, o.tieCorrect);
-        z[k] = zv;
-        pvals[k] = twoSidedNormalP(zv);
+        if (sumLogSq) {
+          const s1 = sumLog[at] as number;
+          const q1 = sumLogSq[at] as number;
+          const t = welchT(s1, q1, n1, (totLog[k] as number) - s1, (totLogSq[k] as number) - q1, n2);
+          z[k] = t.t;
+          pvals[k] = t.p;
+        } else {
+          const zv = rankSumZ(r1All[at] as number, n1, n, tieAll[k] as number, o.tieCorrect);
+          z[k] = zv;
+          pvals[k] = twoSidedNormalP(zv);
+        }
       }
     }
     const pvalsAdj = o.pAdjust === 'bh' ? benjaminiHochberg(pvals) : bonferroni(pvals, G);
@@ -550,6 +580,26 @@ export function buildSignatureDetailed(ref: Dataset, opts: BuildSignatureOptions
     meta,
   );
   return { signature, nTopChosen: best, conditionNumbers, genes, deTables, warnings };
+}
+
+/**
+ * Welch's t from group sums (scipy `ttest_ind_from_stats(equal_var=False)` with scanpy's clean-up:
+ * NaN t -> 0, NaN p -> 1; an undefined df (both variances 0) is set to 1 as scipy does).
+ */
+function welchT(s1: number, q1: number, n1: number, s2: number, q2: number, n2: number): { t: number; p: number } {
+  const m1 = s1 / n1;
+  const m2 = s2 / n2;
+  // scanpy's mean_var: (mean of squares - square of mean) * n / (n - 1)
+  const v1 = Math.max(0, q1 / n1 - m1 * m1) * (n1 / (n1 - 1));
+  const v2 = Math.max(0, q2 / n2 - m2 * m2) * (n2 / (n2 - 1));
+  const vn1 = v1 / n1;
+  const vn2 = v2 / n2;
+  let df = (vn1 + vn2) ** 2 / ((vn1 * vn1) / (n1 - 1) + (vn2 * vn2) / (n2 - 1));
+  if (Number.isNaN(df)) df = 1;
+  const t = (m1 - m2) / Math.sqrt(vn1 + vn2);
+  if (Number.isNaN(t)) return { t: 0, p: 1 };
+  const p = twoSidedTP(t, df);
+  return { t, p: Number.isNaN(p) ? 1 : p };
 }
 
 function firstDuplicate(xs: readonly string[]): string | undefined {

@@ -5,4 +5,5 @@ export * from './multitest.js';
 export * from './normal.js';
 export * from './signature.js';
 export * from './signature-csv.js';
+export * from './student-t.js';
 export * from './wilcoxon.js';

@@ -80,6 +80,23 @@ test("golden: kappaNorm 'linpack' reproduces R 4.2 kappa() for every n and R's w
   assert.equal(r.nTopChosen, fx.nTopChosenRLinpack);
 });
 
+test("golden: deTest 't-test' equals scipy ttest_ind_from_stats(equal_var=False) (scanpy method='t-test')", () => {
+  const r = buildSignatureDetailed(fixtureDataset(), { ...fxOpts, deTest: 't-test' });
+  for (const t of r.deTables) {
+    const e = fx.tables[t.cellType];
+    for (let k = 0; k < r.genes.length; k++) {
+      relClose(t.z[k] as number, e.tScores[k], 1e-9, `${t.cellType} t ${k}`);
+      relClose(t.pvals[k] as number, e.tP[k], 1e-9, `${t.cellType} t p ${k}`);
+      relClose(t.pvalsAdj[k] as number, e.tPadj[k], 1e-9, `${t.cellType} t padj ${k}`);
+    }
+    assert.deepEqual(
+      Array.from(t.markers, (k) => r.genes[k]),
+      e.tMarkers,
+      `${t.cellType} t-test markers`,
+    );
+  }
+});
+
 test('golden: scanpy logFC formula option', () => {
   const r = buildSignatureDetailed(fixtureDataset(), { ...fxOpts, logfcFormula: 'scanpy' });
   for (const t of r.deTables) {

@@ -6,6 +6,7 @@ import { CsrMatrix } from '../../src/data/sparse.js';
 import { conditionNumber } from '../../src/signature/kappa.js';
 import { benjaminiHochberg, bonferroni } from '../../src/signature/multitest.js';
 import { erfc, twoSidedNormalP } from '../../src/signature/normal.js';
+import { incompleteBeta, lnGamma, twoSidedTP } from '../../src/signature/student-t.js';
 import { rankScratch, rankSumsOfColumn, wilcoxonOneVsRest } from '../../src/signature/wilcoxon.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/signature/${name}`, import.meta.url), 'utf8'));
@@ -131,4 +132,18 @@ test('condition number equals numpy (QR 1-norm of R, 2-norm cond) and R kappa(),
     assert.equal(conditionNumber([1, 1, 2, 2, 3, 3], 3, 2, norm), Number.POSITIVE_INFINITY);
   assert.equal(conditionNumber([1, 0, 2, 0, 3, 0], 3, 2), Number.POSITIVE_INFINITY);
   assert.equal(conditionNumber([1, 2, 3], 1, 3), Number.POSITIVE_INFINITY);
+});
+
+test('Student t two-sided p and log-gamma equal scipy', () => {
+  // scipy 1.10.1: 2 * stats.t.sf(t, df), special.gammaln
+  relClose(twoSidedTP(2, 10), 0.07338803477074039, 1e-12);
+  relClose(twoSidedTP(-2, 10), 0.07338803477074039, 1e-12);
+  relClose(twoSidedTP(8.5, 37.3), 2.962259453585572e-10, 1e-12);
+  relClose(twoSidedTP(0.3, 3.5), 0.7811334098398897, 1e-12);
+  relClose(twoSidedTP(40, 120), 3.1336483986165214e-71, 1e-11);
+  assert.equal(twoSidedTP(0, 5), 1);
+  assert.equal(twoSidedTP(Number.POSITIVE_INFINITY, 5), 0);
+  relClose(lnGamma(0.3), 1.0957979948180756, 1e-14);
+  relClose(lnGamma(5), Math.log(24), 1e-14);
+  relClose(incompleteBeta(0.5, 2, 2), 0.5, 1e-14);
 });
