@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
-import { registerTestMethods } from '../benchmark/test-methods.js';
 import { capture, writeLabelledTenx } from '../benchmark/cli-helpers.js';
+import { registerTestMethods } from '../benchmark/test-methods.js';
 
 registerTestMethods();
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-bench-'));
@@ -100,4 +100,36 @@ test('a cell type with too few cells names the fix', async () => {
   );
   assert.equal(code, 3);
   assert.match(e.text(), /E_TOO_FEW_CELLS.*T1: 1.*--granularity/);
+});
+
+test('an .h5ad reference works the same as a 10x directory', async () => {
+  const { writeH5ad } = await import('../../src/io/h5ad/write.js');
+  const { syntheticCells } = await import('../benchmark/synthetic.js');
+  const path = join(tmp, 'ref.h5ad');
+  await writeH5ad(path, syntheticCells([40, 20, 10], 30, 8).ds);
+  const o = capture();
+  const e = capture();
+  const code = await runCli(
+    [
+      'benchmark',
+      '--reference',
+      path,
+      '--labels',
+      'cell_type',
+      '--methods',
+      'test-nnls',
+      '--n',
+      '10',
+      '--cells',
+      '20',
+      '--out',
+      join(tmp, 'h5'),
+    ],
+    {
+      stdout: o.stream,
+      stderr: e.stream,
+    },
+  );
+  assert.equal(code, 0, e.text());
+  assert.match(o.text(), /test-nnls\s+fine\s+[01]\.\d{3}/);
 });
