@@ -171,11 +171,8 @@ export class LinearNuSvr {
   /** Number of features (d). */
   readonly d: number;
   private readonly X: Float64Array;
-  /**
-   * K[i*l + j] = x_i · x_j rounded to float32 (libsvm caches kernel values as `Qfloat`), stored
-   * in a Float64Array so the hot loops need no conversion.
-   */
-  private readonly K: Float64Array;
+  /** K[i*l + j] = x_i · x_j rounded to float32, as libsvm's kernel cache (`Qfloat`) stores it. */
+  private readonly K: Float32Array;
   /** K(i, i) in double, as libsvm's `QD`. */
   private readonly Kdiag: Float64Array;
 
@@ -191,8 +188,16 @@ export class LinearNuSvr {
   private readonly hp: Float64Array;
   private readonly alpha: Float64Array;
   private readonly status: Uint8Array;
-  /** bit 0: class (1 for y = -1); bit 1: in I_up (α can move up along y); bit 2: in I_low. */
-  private readonly flags: Uint8Array;
+  /**
+   * Membership masks, 0 for a member and NaN otherwise, so the scans need no unpredictable
+   * branches: `mask - h` or `mask + h` is NaN (never selected: every NaN comparison is false) for a
+   * non-member and exactly ∓h for a member. upP/upN: I_up of class y=+1 / y=-1 (α can move up along
+   * y); lowP/lowN: I_low. (0 - h may turn -0 into +0; the sign of a zero never changes a decision.)
+   */
+  private readonly upP: Float64Array;
+  private readonly upN: Float64Array;
+  private readonly lowP: Float64Array;
+  private readonly lowN: Float64Array;
   private readonly activeSet: Int32Array;
   private readonly alphaOut: Float64Array;
   private activeSize = 0;
@@ -231,7 +236,7 @@ export class LinearNuSvr {
     this.n = n;
     this.d = d;
     this.X = X;
-    this.K = new Float64Array(n * n);
+    this.K = new Float32Array(n * n);
     this.Kdiag = new Float64Array(n);
     const K = this.K;
     // K(i, j) = dot(x_i, x_j) with x_i as BLAS's x and x_j as its y, as libsvm's get_Q(i) computes
@@ -256,7 +261,10 @@ export class LinearNuSvr {
     this.hp = new Float64Array(L);
     this.alpha = new Float64Array(L);
     this.status = new Uint8Array(L);
-    this.flags = new Uint8Array(L);
+    this.upP = new Float64Array(L);
+    this.upN = new Float64Array(L);
+    this.lowP = new Float64Array(L);
+    this.lowN = new Float64Array(L);
     this.activeSet = new Int32Array(L);
     this.alphaOut = new Float64Array(L);
   }
@@ -355,7 +363,10 @@ export class LinearNuSvr {
     // I_up: y=+1 below C, or y=-1 above 0. I_low: y=+1 above 0, or y=-1 below C.
     const up = c === 0 ? st !== UPPER : st !== LOWER;
     const low = c === 0 ? st !== LOWER : st !== UPPER;
-    this.flags[k] = c | (up ? 2 : 0) | (low ? 4 : 0);
+    this.upP[k] = up && c === 0 ? 0 : Number.NaN;
+    this.upN[k] = up && c === 1 ? 0 : Number.NaN;
+    this.lowP[k] = low && c === 0 ? 0 : Number.NaN;
+    this.lowN[k] = low && c === 1 ? 0 : Number.NaN;
   }
 
   /** libsvm `Solver::Solve` specialised to Solver_NU and the SVR Q matrix. */
@@ -428,7 +439,7 @@ export class LinearNuSvr {
   private takeStep(i: number, j: number): void {
     const l = this.n;
     const L = 2 * l;
-    const { cls, ridx, QD, H, Hbar, alpha, flags, K } = this;
+    const { cls, ridx, QD, H, Hbar, alpha, upP, upN, lowP, lowN, K } = this;
     const C = this.C;
     const Ci = C;
     const Cj = C;
@@ -520,25 +531,22 @@ export class LinearNuSvr {
       const rk = ridx[k]!;
       const h = H[k]! + (K[baseI + rk]! * ci + K[baseJ + rk]! * cj);
       H[k] = h;
-      const f = flags[k]!;
-      if (f & 2) {
-        // I_up: -y G = -H for both classes; ties go to the last index (libsvm's >=).
-        if (f & 1) {
-          if (-h >= gmaxN) {
-            gmaxN = -h;
-            gmaxNIdx = k;
-          }
-        } else if (-h >= gmaxP) {
-          gmaxP = -h;
-          gmaxPIdx = k;
-        }
+      // I_up: -y G = -H for both classes; ties go to the last index (libsvm's >=).
+      const vp = upP[k]! - h;
+      const vn = upN[k]! - h;
+      if (vp >= gmaxP) {
+        gmaxP = vp;
+        gmaxPIdx = k;
       }
-      if (f & 4) {
-        // I_low: y G = H. Only the maximum value is used (stopping test), not its index.
-        if (f & 1) {
-          if (h >= gmax2N) gmax2N = h;
-        } else if (h >= gmax2P) gmax2P = h;
+      if (vn >= gmaxN) {
+        gmaxN = vn;
+        gmaxNIdx = k;
       }
+      // I_low: y G = H. Only the maximum value is used (stopping test), not its index.
+      const wp = lowP[k]! + h;
+      const wn = lowN[k]! + h;
+      if (wp >= gmax2P) gmax2P = wp;
+      if (wn >= gmax2N) gmax2N = wn;
     }
     this.gmaxP = gmaxP;
     this.gmaxPIdx = gmaxPIdx;
@@ -566,7 +574,7 @@ export class LinearNuSvr {
 
   /** The first scan of select_working_set over the active set (when not fused with an update). */
   private scan(): void {
-    const { H, flags } = this;
+    const { H, upP, upN, lowP, lowN } = this;
     const n = this.activeSize;
     let gmaxP = Number.NEGATIVE_INFINITY;
     let gmaxPIdx = -1;
@@ -576,23 +584,20 @@ export class LinearNuSvr {
     let gmax2N = Number.NEGATIVE_INFINITY;
     for (let k = 0; k < n; k++) {
       const h = H[k]!;
-      const f = flags[k]!;
-      if (f & 2) {
-        if (f & 1) {
-          if (-h >= gmaxN) {
-            gmaxN = -h;
-            gmaxNIdx = k;
-          }
-        } else if (-h >= gmaxP) {
-          gmaxP = -h;
-          gmaxPIdx = k;
-        }
+      const vp = upP[k]! - h;
+      const vn = upN[k]! - h;
+      if (vp >= gmaxP) {
+        gmaxP = vp;
+        gmaxPIdx = k;
       }
-      if (f & 4) {
-        if (f & 1) {
-          if (h >= gmax2N) gmax2N = h;
-        } else if (h >= gmax2P) gmax2P = h;
+      if (vn >= gmaxN) {
+        gmaxN = vn;
+        gmaxNIdx = k;
       }
+      const wp = lowP[k]! + h;
+      const wn = lowN[k]! + h;
+      if (wp >= gmax2P) gmax2P = wp;
+      if (wn >= gmax2N) gmax2N = wn;
     }
     this.gmaxP = gmaxP;
     this.gmaxPIdx = gmaxPIdx;
@@ -618,7 +623,7 @@ export class LinearNuSvr {
     const b = gmaxN + this.gmax2N;
     if (cmax(a, b) < this.eps) return 1;
     const l = this.n;
-    const { ridx, QD, H, flags, K } = this;
+    const { ridx, QD, H, lowP, lowN, K } = this;
     const n = this.activeSize;
     const ip = this.gmaxPIdx;
     const iN = this.gmaxNIdx;
@@ -628,28 +633,43 @@ export class LinearNuSvr {
     const QDn = iN !== -1 ? QD[iN]! : 0;
     let GminIdx = -1;
     let objDiffMin = Number.POSITIVE_INFINITY;
+    // -objDiffMin with a relative margin far above rounding: a candidate whose
+    // grad_diff^2 / quad is below it cannot reach objDiffMin, so its division is skipped.
+    let bound = Number.NEGATIVE_INFINITY;
     for (let j = 0; j < n; j++) {
-      const f = flags[j]!;
-      if ((f & 4) === 0) continue;
+      const h = H[j]!;
+      // grad_diff = Gmax_c + H_j for the candidate's class c (NaN if j is not in I_low).
+      const gp = gmaxP + (lowP[j]! + h);
+      const gn = gmaxN + (lowN[j]! + h);
       let gradDiff: number;
       let quad: number;
-      if (f & 1) {
-        gradDiff = gmaxN + H[j]!;
-        if (!(gradDiff > 0)) continue;
-        quad = QDn + QD[j]! - 2 * K[baseN + ridx[j]!]!;
-      } else {
-        gradDiff = gmaxP + H[j]!;
-        if (!(gradDiff > 0)) continue;
+      if (gp > 0) {
+        gradDiff = gp;
         quad = QDp + QD[j]! - 2 * K[baseP + ridx[j]!]!;
-      }
-      const objDiff = quad > 0 ? -(gradDiff * gradDiff) / quad : -(gradDiff * gradDiff) / TAU;
-      if (objDiff <= objDiffMin) {
-        GminIdx = j;
-        objDiffMin = objDiff;
+      } else if (gn > 0) {
+        gradDiff = gn;
+        quad = QDn + QD[j]! - 2 * K[baseN + ridx[j]!]!;
+      } else continue;
+      const t = gradDiff * gradDiff;
+      if (quad > 0) {
+        if (t < bound * quad) continue;
+        const objDiff = -t / quad;
+        if (objDiff <= objDiffMin) {
+          GminIdx = j;
+          objDiffMin = objDiff;
+          bound = -objDiff * (1 - 1e-9);
+        }
+      } else {
+        const objDiff = -t / TAU;
+        if (objDiff <= objDiffMin) {
+          GminIdx = j;
+          objDiffMin = objDiff;
+          bound = -objDiff * (1 - 1e-9);
+        }
       }
     }
     if (GminIdx === -1) return 1;
-    this.outI = (flags[GminIdx]! & 1) === 0 ? ip : iN;
+    this.outI = this.cls[GminIdx] === 0 ? ip : iN;
     this.outJ = GminIdx;
     return 0;
   }
@@ -713,7 +733,10 @@ export class LinearNuSvr {
     swapF64(this.QD, i, j);
     swapF64(this.H, i, j);
     swapU8(this.status, i, j);
-    swapU8(this.flags, i, j);
+    swapF64(this.upP, i, j);
+    swapF64(this.upN, i, j);
+    swapF64(this.lowP, i, j);
+    swapF64(this.lowN, i, j);
     swapF64(this.alpha, i, j);
     swapF64(this.hp, i, j);
     swapI32(this.activeSet, i, j);
