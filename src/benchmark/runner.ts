@@ -234,7 +234,14 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
   }
   const saveState = () => writeFileAtomic(files.state, JSON.stringify(state));
 
-  const cellKey = (method: string, g: GranularityMap, n: number) => `${method}|${g.name}:${mapHash(g)}|${n}`;
+  // A method's settings are part of its cell key: changing its defaults (or quick settings) recomputes it.
+  const specHash = new Map(
+    specs.map((s) => [
+      s.name,
+      sha(JSON.stringify({ d: s.defaults, q: opts.quick ? (s.quickOptions ?? null) : null, l: s.bulkLayer ?? null })),
+    ]),
+  );
+  const cellKey = (method: string, g: GranularityMap, n: number) => `${method}:${specHash.get(method)}|${g.name}:${mapHash(g)}|${n}`;
   const truthKey = (g: GranularityMap, n: number) => `${g.name}:${mapHash(g)}|${n}`;
   const totalCells = specs.length * granularities.length * grid.length;
   let doneCells = 0;

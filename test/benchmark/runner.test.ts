@@ -124,3 +124,19 @@ test('bad input gets typed errors naming the fix', async () => {
     (e: unknown) => e instanceof InputError && e.code === 'E_TOO_FEW_CELLS' && /granularity/.test(e.message),
   );
 });
+
+test("changing a method's defaults recomputes only that method", async () => {
+  const { getMethod } = await import('../../src/methods/registry.js');
+  const out = join(tmp, 'f');
+  const o = { ...base, cellsGrid: [], granularities: [fine], outDir: out };
+  await runBenchmark(o);
+  const spec = getMethod('test-prior') as { defaults: { scale: number } };
+  spec.defaults.scale = 3;
+  try {
+    const res = await runBenchmark(o);
+    assert.equal(res.resumed, 1, 'test-nnls unchanged');
+    assert.equal(res.computed, 1, 'test-prior recomputed');
+  } finally {
+    spec.defaults.scale = 1;
+  }
+});
