@@ -175,3 +175,26 @@ test('cancellation through an AbortSignal', () => {
   ac.abort();
   assert.throws(() => simulatePseudobulks(ds, { labelsKey: 'cell_type', signal: ac.signal }), /cancelled/);
 });
+
+test('a sample whose cell counts all round to 0 has an all-zero truth row and bulk (no NaN)', () => {
+  const { ds } = syntheticCells([10, 10, 10, 10, 10, 10], 12, 4);
+  // 1 cell over 6 types: every share below 0.5 rounds to 0
+  const sim = simulatePseudobulks(ds, { labelsKey: 'cell_type', nSamples: 200, nCells: 1, seed: 3 });
+  const empty = Array.from(sim.truth.nCells)
+    .map((n, i) => (n === 0 ? i : -1))
+    .filter((i) => i >= 0);
+  assert.ok(empty.length > 0, 'some samples are empty');
+  for (const i of empty) {
+    assert.deepEqual(Array.from(sim.truth.proportions.row(i)), [0, 0, 0, 0, 0, 0]);
+    for (const l of [LAYERS.rawCounts, LAYERS.relativeCounts, LAYERS.countsSum]) {
+      assert.ok(
+        (sim.bulk.layer(l) as DenseMatrix).row(i).every((v) => v === 0),
+        l,
+      );
+    }
+  }
+  for (let i = 0; i < 200; i++) {
+    const s = Array.from(sim.truth.proportions.row(i)).reduce((a, b) => a + b, 0);
+    assert.ok(s === 0 || Math.abs(s - 1) < 1e-12);
+  }
+});
