@@ -4,18 +4,14 @@
  *
  *   npm run bench -- signature
  *
- * Reads ../shared/data/pbmc3k_labeled through the signature tests' private loader (skips with a
- * message when that folder is absent).
+ * Reads the bundled data/pbmc3k (datasets.pbmc3k()).
  */
+import { pbmc3k } from '../src/datasets/pbmc3k.js';
 import { buildSignatureDetailed } from '../src/signature/build-signature.js';
-import { loadPbmc3k, pbmcSkipReason } from '../test/signature/pbmc-helper.js';
 
-const skip = pbmcSkipReason();
-if (skip) {
-  console.log(`skipped: ${skip}`);
-} else {
+{
   const t0 = performance.now();
-  const ds = loadPbmc3k();
+  const ds = await pbmc3k();
   console.log(
     `loaded PBMC3k ${ds.nObs} x ${ds.nVars} (${(ds.X as { nnz: number }).nnz} non-zeros) in ${((performance.now() - t0) / 1000).toFixed(2)} s`,
   );
