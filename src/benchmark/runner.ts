@@ -361,6 +361,8 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
         emit({ stage: 'benchmark', step: 1, total: 1, label });
       }
     }
+    // Fits of this granularity are done: free what they hold (tfjs tensors) when they offer a dispose().
+    for (const f of fits.values()) (f as (Fitted & { dispose?: () => void }) | null)?.dispose?.();
   }
   saveState();
   return writeOutputs(opts, state, {
