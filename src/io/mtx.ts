@@ -57,7 +57,6 @@ function entryError(path: string, line: number, text: string, why: string): Form
   return new FormatError(`bad entry at line ${line}: ${why}`, {
     code: 'E_MTX_ENTRY',
     file: path,
-    field: `line ${line}`,
     got: text.length > 80 ? `${text.slice(0, 80)}...` : text,
     expected: "'row col value' with 1-based integer indices",
     hint: 'The file may be corrupt or not a coordinate Matrix Market file',
@@ -73,6 +72,18 @@ function entryError(path: string, line: number, text: string, why: string): Form
  *   `E_GZIP_TRUNCATED`; {@link InputError} `E_FILE_NOT_FOUND`, `E_EMPTY` (0 rows or 0 columns).
  */
 export async function readMtxCoordinates(path: string, opts: LongRunOptions = {}): Promise<MtxCoordinates> {
+  return parseMtx(streamFileBytes(path, { ...opts, label: baseNameNoGz(path) }), path);
+}
+
+/**
+ * Parses Matrix Market coordinate text delivered as byte chunks (of any size: lines may span
+ * chunks). {@link readMtxCoordinates} feeds it a file; tests feed it buffers directly.
+ *
+ * @param source - Decompressed bytes, in order.
+ * @param path - Name used in error messages.
+ * @throws As {@link readMtxCoordinates}.
+ */
+export async function parseMtx(source: AsyncIterable<Buffer> | Iterable<Buffer>, path: string): Promise<MtxCoordinates> {
   type State = 'banner' | 'size' | 'entries';
   let state = 'banner' as State;
   let field: MtxCoordinates['field'] = 'integer';
@@ -123,7 +134,7 @@ export async function readMtxCoordinates(path: string, opts: LongRunOptions = {}
       });
     }
     if (rows > 2147483647 || cols > 2147483647 || nnz > rows * cols) {
-      throw headerError(path, `sizes are impossible (${nnz} entries in ${rows} x ${cols})`, text);
+      throw headerError(path, `sizes are out of range (${nnz} entries in ${rows} x ${cols})`, text);
     }
     try {
       rowIdx = new Int32Array(nnz);
@@ -215,7 +226,6 @@ export async function readMtxCoordinates(path: string, opts: LongRunOptions = {}
         throw new FormatError(`index out of range at line ${line}`, {
           code: 'E_MTX_INDEX',
           file: path,
-          field: `line ${line}`,
           got: `row ${r}, column ${col}`,
           expected: `1..${rows} rows, 1..${cols} columns (from the size line)`,
           hint: 'The size line and the entries disagree: the file is corrupt or was edited',
@@ -225,7 +235,6 @@ export async function readMtxCoordinates(path: string, opts: LongRunOptions = {}
         throw new FormatError('more entries than the size line declares', {
           code: 'E_MTX_COUNT',
           file: path,
-          field: `line ${line}`,
           expected: `${fmtInt(nnz)} entries`,
           hint: 'The size line and the entries disagree: the file is corrupt or was edited',
         });
@@ -237,7 +246,7 @@ export async function readMtxCoordinates(path: string, opts: LongRunOptions = {}
     }
   };
 
-  for await (const chunk0 of streamFileBytes(path, { ...opts, label: baseNameNoGz(path) })) {
+  for await (const chunk0 of source) {
     const chunk: Buffer = carry ? Buffer.concat([carry, chunk0]) : chunk0;
     carry = null;
     const lastNl = chunk.lastIndexOf(NL);

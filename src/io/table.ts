@@ -93,8 +93,24 @@ class GrowF64 {
  */
 export async function readDenseTable(path: string, opts: LongRunOptions = {}): Promise<DenseTable> {
   const delimiter = delimiterFromName(path) ?? sniffDelimiter(await firstLineOf(path));
+  return parseDenseTable(streamFileBytes(path, { ...opts, label: baseNameNoGz(path) }), path, delimiter);
+}
+
+/**
+ * Parses a dense table delivered as byte chunks (see {@link readDenseTable} for the layout).
+ *
+ * @param source - Decompressed bytes, in order (chunks of any size).
+ * @param path - Name used in error messages.
+ * @param delimiter - Cell delimiter.
+ * @throws As {@link readDenseTable}.
+ */
+export async function parseDenseTable(
+  source: AsyncIterable<Buffer> | Iterable<Buffer>,
+  path: string,
+  delimiter: string,
+): Promise<DenseTable> {
   const parser = parse({ delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true, relax_quotes: false });
-  const src = Readable.from(streamFileBytes(path, { ...opts, label: baseNameNoGz(path) }));
+  const src = Readable.from(source);
   src.on('error', (e) => parser.destroy(e));
   src.pipe(parser);
 
@@ -135,7 +151,6 @@ export async function readDenseTable(path: string, opts: LongRunOptions = {}): P
         throw new FormatError(`ragged row at line ${line}`, {
           code: 'E_RAGGED',
           file: path,
-          field: `line ${line}`,
           got: `${rec.length} cells`,
           expected: `${nCols + 1} (row name + ${nCols} values, as in the header)`,
           hint: 'Every line needs the same number of cells; check for missing values or stray delimiters',
@@ -186,7 +201,6 @@ function parseCell(s: string, path: string, line: number, row: string, col: stri
     throw new InputError(`missing or non-finite value at line ${line}, row '${row}', column '${col}'`, {
       code: 'E_NONFINITE',
       file: path,
-      field: `line ${line}`,
       got: s,
       expected: 'a finite number',
       hint: 'Impute or drop missing values before deconvolution (NaN/Inf/NA/empty cells are not allowed)',
@@ -195,7 +209,6 @@ function parseCell(s: string, path: string, line: number, row: string, col: stri
   throw new FormatError(`non-numeric value at line ${line}, row '${row}', column '${col}'`, {
     code: 'E_NOT_NUMERIC',
     file: path,
-    field: `line ${line}`,
     got: s,
     expected: 'a number',
     hint: 'Only the first column and the header may hold names; is there an extra annotation column?',
