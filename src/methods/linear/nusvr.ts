@@ -21,10 +21,17 @@
  * y' = ((y − lb)/ub)·2 − 1 (sic: divided by ub, not ub − lb, as DWLS's R `solveSVR`), one ν-SVR
  * with ν = `nu` (0.5), C = 1; the raw coefficients are clipped at 0 (`onlyPositive`), and
  * `proportions` divides them by their sum.
+ *
+ * `solver: 'libsvm'` (default) follows libsvm's SMO path step for step, so the numbers equal
+ * scikit-learn's (the reference) to the last bit; `solver: 'ipm'` returns the exact optimum of
+ * the same problem by an interior-point method (`linalg/svm/nu-svr-ipm.ts`), much faster, and
+ * differs from libsvm by libsvm's own stopping error (~1e-3 in w; the chosen ν can differ when
+ * two ν have nearly equal RMSE).
  */
 
 import { InputError } from '../../core/errors.js';
 import { type KernelDot, LinearNuSvr } from '../../linalg/svm/nu-svr.js';
+import { NuSvrIpm } from '../../linalg/svm/nu-svr-ipm.js';
 import { columnMajorOrder, pairwiseSum, zscoreNumpy } from '../../linalg/svm/numpy-stats.js';
 import { registerMethod } from '../registry.js';
 import { defineSignatureMethod, type SampleOutcome, type SignatureMethodBaseOptions, type SignatureSolver } from '../signature-method.js';
@@ -35,6 +42,8 @@ export interface NuSvrMethodOptions {
   mode: 'cibersort' | 'pydeconv';
   /** ν values tried in cibersort mode (default [0.25, 0.5, 0.75], CIBERSORT.R). */
   nus: number[];
+  /** 'libsvm' (default): libsvm's SMO path, bit-identical to scikit-learn; 'ipm': the exact optimum, fast. */
+  solver: 'libsvm' | 'ipm';
   /** ν of the pydeconv mode (default 0.5, PyDeconv `solver_nusvr`). */
   nu: number;
   /** SVM cost C (default 1, both CIBERSORT and PyDeconv). */
@@ -57,7 +66,8 @@ interface CibersortPrepared {
   Sz: Float64Array;
   G: number;
   C: number;
-  svr: LinearNuSvr;
+  svr: LinearNuSvr | null;
+  ipm: NuSvrIpm | null;
   opts: Opts;
   w: Float64Array;
   resid: Float64Array;
@@ -137,8 +147,9 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
         hint: 'Check the signature matrix',
       });
     }
-    const svr = new LinearNuSvr(z, G, C, { dot: opts.kernelDot });
-    return { mode: 'cibersort', Sz: z, G, C, svr, opts, w: new Float64Array(C), resid: new Float64Array(G) };
+    const ipm = opts.solver === 'ipm' ? new NuSvrIpm(z, G, C) : null;
+    const svr = ipm ? null : new LinearNuSvr(z, G, C, { dot: opts.kernelDot });
+    return { mode: 'cibersort', Sz: z, G, C, svr, ipm, opts, w: new Float64Array(C), resid: new Float64Array(G) };
   },
 
   solve(p, y, out): SampleOutcome {
@@ -158,12 +169,15 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
       for (let i = 0; i < G * C; i++) Sn[i] = ((S[i]! - lb) / ub) * 2 - 1;
       const yn = new Float64Array(G);
       for (let g = 0; g < G; g++) yn[g] = ((y[g]! - lb) / ub) * 2 - 1;
-      const fit = new LinearNuSvr(Sn, G, C, { dot: opts.kernelDot }).fit(yn, { ...params, nu: opts.nu });
+      const fit =
+        opts.solver === 'ipm'
+          ? new NuSvrIpm(Sn, G, C).fit(yn, { C: opts.C, nu: opts.nu })
+          : new LinearNuSvr(Sn, G, C, { dot: opts.kernelDot }).fit(yn, { ...params, nu: opts.nu });
       out.set(fit.coef);
       return { iterations: fit.iterations, converged: fit.converged, extra: { nu: opts.nu } };
     }
 
-    const { G, C, Sz, svr, w, resid } = p;
+    const { G, C, Sz, svr, ipm, w, resid } = p;
     const { z: yz, sd } = zscoreNumpy(y, null, 1);
     if (!(sd > 0)) {
       // A constant sample has no shape to fit; the wrapper reports the all-zero row.
@@ -177,7 +191,7 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
     let iterations = 0;
     let converged = true;
     for (const nu of opts.nus) {
-      const fit = svr.fit(yz, { ...params, nu });
+      const fit = ipm ? ipm.fit(yz, { C: opts.C, nu }) : svr!.fit(yz, { ...params, nu });
       iterations += fit.iterations;
       converged &&= fit.converged;
       let s = 0;
@@ -203,7 +217,8 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
   },
   extraKeys: ['nu', 'rmse', 'r'],
   // SMO: ~50 G iterations per fit over an active set of ~0.4 G variables.
-  costPerSample: (G, _C, opts) => (opts.mode === 'pydeconv' ? 1 : opts.nus.length) * 100 * G * G,
+  // SMO: ~50 G iterations per fit over an active set of ~0.4 G variables; IPM: ~20 O(G C²) steps.
+  costPerSample: (G, C, opts) => (opts.mode === 'pydeconv' ? 1 : opts.nus.length) * (opts.solver === 'ipm' ? 60 * G * C * C : 100 * G * G),
 };
 
 /** The nu-SVR method spec (registered as 'nusvr'). */
@@ -213,6 +228,7 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
   reference: 'Newman et al. 2015, Nat Methods 12:453 (CIBERSORT); Schölkopf et al. 2000 (nu-SVR); PyDeconv NuSVR',
   defaults: {
     mode: 'cibersort',
+    solver: 'libsvm',
     nus: [0.25, 0.5, 0.75],
     nu: 0.5,
     C: 1,
@@ -227,6 +243,7 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
     const bad = (field: string, got: unknown, expected: string) =>
       new InputError(`nusvr: invalid option '${field}'`, { code: 'E_BAD_OPTION', field, got, expected, hint: 'Fix the method option' });
     if (o.mode !== 'cibersort' && o.mode !== 'pydeconv') throw bad('mode', o.mode, "'cibersort' or 'pydeconv'");
+    if (o.solver !== 'libsvm' && o.solver !== 'ipm') throw bad('solver', o.solver, "'libsvm' or 'ipm'");
     if (!Array.isArray(o.nus) || o.nus.length === 0 || o.nus.some((v) => !(v > 0 && v <= 1))) {
       throw bad('nus', o.nus, 'a non-empty list of values in (0, 1]');
     }

@@ -106,6 +106,26 @@ test('nusvr proportions are >= 0, sum to 1, recover the truth, and are determini
   assert.ok(rs.reduce((x, y) => x + y, 0) / rs.length > 0.9, `mean r ${rs}`);
 });
 
+test("nusvr solver 'ipm' (exact optimum) stays within libsvm's stopping error of the reference", async () => {
+  const c = await run({ solver: 'ipm' });
+  const p = await run({ solver: 'ipm', mode: 'pydeconv' });
+  const dc = maxAbsDiff(c.proportions.data, readCsv('ref_cibersort.csv').values.data);
+  const dp = maxAbsDiff(p.proportions.data, readCsv('ref_pydeconv_ratio.csv').values.data);
+  // Measured 7.5e-3 and 6.3e-3: libsvm's answer at tol 1e-3 is that far from the optimum.
+  assert.ok(dc < 2e-2 && dp < 2e-2, `cibersort ${dc}, pydeconv ${dp}`);
+  const info = readCsv('ref_cibersort_info.csv').values.data;
+  const nus = (c.diagnostics.extra as { nu: number[] }).nu;
+  assert.ok(nus.filter((v, i) => v === info[i]).length >= 18, `chosen nu ${nus}`);
+  for (let i = 0; i < c.sampleNames.length; i++) {
+    let s = 0;
+    for (const v of c.proportions.row(i)) {
+      assert.ok(v >= 0);
+      s += v;
+    }
+    assert.ok(Math.abs(s - 1) < 1e-12);
+  }
+});
+
 test('nusvr: scaling a bulk sample by 2 leaves the proportions bit-identical (z-scoring is exact for powers of 2)', async () => {
   const bulk = smallBulk();
   const X = bulk.X as DenseMatrix<Float64Array>;
@@ -155,6 +175,7 @@ test('nusvr rejects bad options with a typed error naming the option', async () 
     [{ C: -1 }, 'C'],
     [{ tol: 0 }, 'tol'],
     [{ kernelDot: 'avx' }, 'kernelDot'],
+    [{ solver: 'quadprog' }, 'solver'],
   ] as const) {
     await assert.rejects(nusvrMethod.fit(null, { signature: sig, options: options as never }), (e: unknown) => {
       assert.ok(e instanceof CelldeconvError);
