@@ -13,6 +13,7 @@ import { InputError } from '../../../core/errors.js';
 import type { Rng } from '../../../core/rng.js';
 import { Dense, type InitScheme } from '../../../nn/dense.js';
 import { rngDropout } from '../common-baselines/dropout.js';
+import { applyInputLayer } from '../common-baselines/input-layer.js';
 
 /** Architecture of one MLP. */
 export interface MlpConfig {
@@ -80,7 +81,7 @@ export class Mlp {
   logits(x: tf.Tensor2D, dropoutRng?: Rng): tf.Tensor2D {
     let h = x;
     this.layers.forEach((l, k) => {
-      h = tf.relu(l.apply(h));
+      h = tf.relu(k === 0 ? applyInputLayer(l, h) : l.apply(h));
       const rate = this.config.dropout[k] as number;
       if (dropoutRng && rate > 0) h = rngDropout(h, rate, dropoutRng);
     });

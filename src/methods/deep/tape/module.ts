@@ -16,6 +16,7 @@ import type { Rng } from '../../../core/rng.js';
 import { ownedVariable } from '../../../nn/adam.js';
 import { Dense, initWeights, nextVariableId } from '../../../nn/dense.js';
 import { rngDropout } from '../common-baselines/dropout.js';
+import { applyInputLayer } from '../common-baselines/input-layer.js';
 
 /** Widths of TAPE's hidden layers [TAPE model.py] and its dropout rate (PyTorch default 0.5). */
 export const TAPE_ARCH = { hidden: [512, 256, 128, 64], dropout: 0.5 } as const;
@@ -70,7 +71,7 @@ export class TapeAutoEncoder {
     this.encoder.forEach((l, k) => {
       // Dropout precedes every Linear except the last one.
       if (k < last && dropoutRng) h = rngDropout(h, this.arch.dropout, dropoutRng);
-      h = l.apply(h);
+      h = k === 0 ? applyInputLayer(l, h) : l.apply(h);
       if (k < last) h = tf.elu(h);
     });
     return h;

@@ -6,10 +6,12 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../../../src/core/rng.js';
 import { DenseMatrix } from '../../../../src/data/dense.js';
+import { applyInputLayer } from '../../../../src/methods/deep/common-baselines/input-layer.js';
 import { scaden } from '../../../../src/methods/deep/scaden/model.js';
 import { Mlp, mseLoss, SCADEN_MEMBERS } from '../../../../src/methods/deep/scaden/module.js';
 import { predictMlp } from '../../../../src/methods/deep/scaden/train.js';
 import { initBackend } from '../../../../src/nn/backend.js';
+import { Dense } from '../../../../src/nn/dense.js';
 import { simulatePseudobulks } from '../../../../src/simulate/dirichlet-pseudobulk.js';
 import { syntheticCells } from '../../../benchmark/synthetic.js';
 
@@ -117,4 +119,29 @@ test('Scaden: typed errors (unknown member, missing genes, no reference)', async
   const other = ds.selectVars([0, 1]); // 2 of 8 genes
   await assert.rejects(f.deconvolve(other), { code: 'E_GENE_OVERLAP' });
   (f as unknown as { dispose(): void }).dispose();
+});
+
+test('input layer: weight gradient equals the plain matMul gradient (no input gradient computed)', async () => {
+  await initBackend('wasm');
+  const layer = new Dense('g', 5, 3, new Rng(2));
+  const x = tf.randomNormal([4, 5], 0, 1, 'float32', 7) as tf.Tensor2D;
+  const w8 = tf.randomNormal([4, 3], 0, 1, 'float32', 8);
+  const ours = tf.variableGrads(
+    () => tf.sum(tf.mul(tf.relu(applyInputLayer(layer, tf.mul(x, 2) as tf.Tensor2D)), w8)) as tf.Scalar,
+    [layer.w, layer.b],
+  );
+  const plain = tf.variableGrads(
+    () => tf.sum(tf.mul(tf.relu(tf.add(tf.matMul(tf.mul(x, 2) as tf.Tensor2D, layer.w), layer.b)), w8)) as tf.Scalar,
+    [layer.w, layer.b],
+  );
+  for (const v of [layer.w, layer.b]) {
+    const a = ours.grads[v.name]?.dataSync() as Float32Array;
+    const b = plain.grads[v.name]?.dataSync() as Float32Array;
+    b.forEach((q, i) => {
+      assert.ok(Math.abs((a[i] as number) - q) < 1e-5);
+    });
+  }
+  assert.ok(Math.abs((ours.value.dataSync()[0] as number) - (plain.value.dataSync()[0] as number)) < 1e-5);
+  tf.dispose([x, w8, ours.value, plain.value, ...Object.values(ours.grads), ...Object.values(plain.grads)]);
+  layer.dispose();
 });
