@@ -49,6 +49,21 @@ export const matMulFast: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.cu
   // customGrad's parameter type (CustomGradientFunc) is not exported by tfjs-core.
 }) as any) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
+let fastMatMul = true;
+
+/**
+ * Turns the custom-gradient matmul of {@link Dense} and {@link matMul2d} on (default) or off (stock
+ * `tf.matMul`, whose gradient uses the transposed kernels). For benchmarks only.
+ */
+export function setFastMatMul(enabled: boolean): void {
+  fastMatMul = enabled;
+}
+
+/** `a · b` through {@link matMulFast} (or the stock op when disabled by {@link setFastMatMul}). */
+export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return fastMatMul ? matMulFast(a, b) : tf.matMul(a, b);
+}
+
 /**
  * Weight initialisation schemes.
  * - `torch`: PyTorch `nn.Linear` default (kaiming_uniform with a = √5): W, b ~ U(−1/√fanIn, 1/√fanIn).
@@ -110,7 +125,7 @@ export class Dense {
 
   /** `x · W + b` for `x` of shape `[batch, inputs]`; returns `[batch, outputs]`. */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(matMulFast(x, this.w), this.b);
+    return tf.add(matMul2d(x, this.w), this.b);
   }
 
   /** Named parameters (`<name>.weight`, `<name>.bias`) for saving and loading. */

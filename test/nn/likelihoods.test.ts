@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { digamma, digammaF64, lgamma, lgammaF64, lgammaX1RowSums, logNb, logNbF64, logZinb, logZinbF64 } from '../../src/nn/likelihoods.js';
+import { Rng } from '../../src/core/rng.js';
+import {
+  digamma,
+  digammaF64,
+  lgamma,
+  lgammaF64,
+  lgammaX1RowSums,
+  logNb,
+  logNbF64,
+  logZinb,
+  logZinbF64,
+  logZinbFused,
+} from '../../src/nn/likelihoods.js';
 import { backendsUnderTest, useBackend } from './helpers.js';
 
 const fx = JSON.parse(readFileSync(new URL('../fixtures/nn/likelihoods.json', import.meta.url), 'utf8')) as {
@@ -93,6 +105,44 @@ for (const be of await backendsUnderTest()) {
         `[${be}] float32 NB worst rel. error ${worstNb.toExponential(2)}, ZINB ${worstZi.toExponential(2)}; x <= 100, mu <= 800: ${worstSmall.toExponential(2)}`,
       );
       tf.dispose([x, mu, th, pi, ...outs]);
+      assert.equal(tf.memory().numTensors, n0);
+    });
+
+    test('fused ZINB: same value and same gradients as autodiff through the composite formula', async () => {
+      const n0 = await useBackend(be);
+      const rng = new Rng(8);
+      const n = 7;
+      const G = 5;
+      const xs = Float32Array.from({ length: n * G }, () => (rng.uniform() < 0.4 ? 0 : rng.poisson(6)));
+      const x = tf.tensor2d(xs, [n, G]);
+      const mu = tf.tensor2d(
+        Float32Array.from({ length: n * G }, () => 0.05 + 10 * rng.uniform()),
+        [n, G],
+      );
+      const th = tf.tensor1d(Float32Array.from({ length: G }, () => Math.exp(2 * rng.normal())));
+      const pi = tf.tensor2d(
+        Float32Array.from({ length: n * G }, () => 2 * rng.normal()),
+        [n, G],
+      );
+      const w = tf.tensor2d(
+        Float32Array.from({ length: n * G }, () => rng.normal()),
+        [n, G],
+      );
+      const ref = (m: tf.Tensor, t: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(w, logZinb(x, m, t, p, { includeLgammaX1: false })));
+      const fused = (m: tf.Tensor, t: tf.Tensor, p: tf.Tensor) => tf.sum(tf.mul(w, logZinbFused(x, m, t, p)));
+      const g1 = tf.grads(ref)([mu, th, pi]);
+      const g2 = tf.grads(fused)([mu, th, pi]);
+      const v1 = tf.tidy(() => ref(mu, th, pi).dataSync()[0]!);
+      const v2 = tf.tidy(() => fused(mu, th, pi).dataSync()[0]!);
+      assert.ok(Math.abs(v1 - v2) <= 1e-6 * Math.max(1, Math.abs(v1)));
+      g1.forEach((ga, k) => {
+        const a = ga.dataSync();
+        const b = g2[k]!.dataSync();
+        for (let i = 0; i < a.length; i++) {
+          assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-4 * Math.max(1, Math.abs(a[i]!)), `input ${k}[${i}]: autodiff ${a[i]} vs fused ${b[i]}`);
+        }
+      });
+      tf.dispose([x, mu, th, pi, w, ...g1, ...g2]);
       assert.equal(tf.memory().numTensors, n0);
     });
 

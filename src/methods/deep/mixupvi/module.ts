@@ -14,8 +14,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../../../core/rng.js';
 import { ownedVariable } from '../../../nn/adam.js';
-import { Dense, dropout, type InitScheme, matMulFast, nextSeed, nextVariableId } from '../../../nn/dense.js';
-import { logNb, logZinb } from '../../../nn/likelihoods.js';
+import { Dense, dropout, type InitScheme, matMul2d, nextSeed, nextVariableId } from '../../../nn/dense.js';
+import { logNb, logZinbFused } from '../../../nn/likelihoods.js';
 import type { LossOutput, StepContext } from '../../../nn/trainer.js';
 
 /** Minimum variance of q(z|x) (scvi-tools Encoder `var_eps`). */
@@ -136,9 +136,7 @@ export class MixupVAE {
     const z = this.sample(qm, qv, seedZ);
     const { mu, theta, piLogits } = this.decode(z, b.lib);
     const ll =
-      cfg.likelihood === 'zinb' && piLogits
-        ? logZinb(b.x, mu, theta, piLogits, { includeLgammaX1: false })
-        : logNb(b.x, mu, theta, { includeLgammaX1: false });
+      cfg.likelihood === 'zinb' && piLogits ? logZinbFused(b.x, mu, theta, piLogits) : logNb(b.x, mu, theta, { includeLgammaX1: false });
     // −log p(x|z) per cell; lgamma(x+1) sums are added back here (constant in the parameters).
     const rec = tf.add(tf.neg(tf.sum(ll, 1)), b.lgammaX1);
     const kl = tf.mul(tf.sum(tf.sub(tf.add(tf.square(qm), qv), tf.add(tf.log(qv), 1)), 1), 0.5);
@@ -183,13 +181,13 @@ export class MixupVAE {
     const xI = tf.matMul(A, b.x) as tf.Tensor2D; // mean raw counts of each pseudobulk (no gradient needed: data)
     const e = this.encode(xI, seedDrop);
     const zI = this.sample(e.qm, e.qv, seedZ);
-    const zBar = matMulFast(A, z); // mean of the cells' sampled codes
+    const zBar = matMul2d(A, z); // mean of the cells' sampled codes
     let penalty: tf.Scalar;
     if (this.config.mixupPenalty === 'kl') {
       // N(mean μ_i, sd = √(Σ var_i)/n) vs q(z|x_I) [FORK]; Σ var_i over the n members (with
       // multiplicity) = n · (A · var), so the averaged variance is (A · var) / n.
-      const muAvg = matMulFast(A, qm);
-      const varAvg = tf.div(matMulFast(A, qv), b.pbCells ?? 1);
+      const muAvg = matMul2d(A, qm);
+      const varAvg = tf.div(matMul2d(A, qv), b.pbCells ?? 1);
       const kl = tf.mul(
         tf.sum(tf.sub(tf.add(tf.log(tf.div(e.qv, varAvg)), tf.div(tf.add(varAvg, tf.square(tf.sub(muAvg, e.qm))), e.qv)), 1), 1),
         0.5,
