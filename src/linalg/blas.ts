@@ -106,3 +106,69 @@ export function unpackSymmetric(n: number, packed: Float64Array, out: Float64Arr
     }
   }
 }
+
+/**
+ * Weighted Gram matrix and right-hand side from column-major data: H = Sᵀ W S (full C x C,
+ * row-major) and d = Sᵀ W y, with `St` = Sᵀ (C x G row-major, i.e. the columns of S contiguous).
+ * Four output columns are accumulated per pass (independent accumulators, so the loop is not
+ * bound by floating-point add latency). `WS` is C x G scratch that receives w ∘ S columns.
+ */
+export function weightedGramColMajor(
+  C: number,
+  G: number,
+  St: Float64Array,
+  w: Float64Array,
+  y: Float64Array,
+  H: Float64Array,
+  d: Float64Array,
+  WS: Float64Array,
+): void {
+  for (let a = 0; a < C; a++) {
+    const o = a * G;
+    let da = 0;
+    for (let g = 0; g < G; g++) {
+      const v = w[g]! * St[o + g]!;
+      WS[o + g] = v;
+      da += v * y[g]!;
+    }
+    d[a] = da;
+  }
+  for (let a = 0; a < C; a++) {
+    const oa = a * G;
+    let c = a;
+    for (; c + 3 < C; c += 4) {
+      const o0 = c * G;
+      const o1 = o0 + G;
+      const o2 = o1 + G;
+      const o3 = o2 + G;
+      let h0 = 0;
+      let h1 = 0;
+      let h2 = 0;
+      let h3 = 0;
+      for (let g = 0; g < G; g++) {
+        const v = WS[oa + g]!;
+        h0 += v * St[o0 + g]!;
+        h1 += v * St[o1 + g]!;
+        h2 += v * St[o2 + g]!;
+        h3 += v * St[o3 + g]!;
+      }
+      H[a * C + c] = h0;
+      H[a * C + c + 1] = h1;
+      H[a * C + c + 2] = h2;
+      H[a * C + c + 3] = h3;
+    }
+    for (; c < C; c++) {
+      const oc = c * G;
+      let h0 = 0;
+      let h1 = 0;
+      const half = G - (G & 1);
+      for (let g = 0; g < half; g += 2) {
+        h0 += WS[oa + g]! * St[oc + g]!;
+        h1 += WS[oa + g + 1]! * St[oc + g + 1]!;
+      }
+      if (G & 1) h0 += WS[oa + G - 1]! * St[oc + G - 1]!;
+      H[a * C + c] = h0 + h1;
+    }
+    for (let c2 = a + 1; c2 < C; c2++) H[c2 * C + a] = H[a * C + c2]!;
+  }
+}

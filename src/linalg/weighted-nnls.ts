@@ -9,7 +9,7 @@
  * Lawson–Hanson on the weighted Gram matrix, built from per-gene outer products computed once per
  * signature (one pass of C(C+1)/2 multiply-adds per gene per step).
  */
-import { packedSize, rowOuterProducts, unpackSymmetric } from './blas.js';
+import { packedSize, rowOuterProducts, unpackSymmetric, weightedGramColMajor } from './blas.js';
 import { NnlsWorkspace, nnlsGram } from './nnls.js';
 import { pinv } from './svd.js';
 
@@ -81,27 +81,7 @@ export class WeightedNnls {
    */
   weightedNnls(y: Float64Array, w: Float64Array, out: Float64Array): { iterations: number; converged: boolean } {
     const { St, WS, G, C, H, d } = this;
-    // Column-major dot products with register accumulators: (SᵀWS)_ac = Σ_g (w_g S_ga) S_gc.
-    for (let a = 0; a < C; a++) {
-      const o = a * G;
-      let da = 0;
-      for (let g = 0; g < G; g++) {
-        const v = w[g]! * St[o + g]!;
-        WS[o + g] = v;
-        da += v * y[g]!;
-      }
-      d[a] = da;
-    }
-    for (let a = 0; a < C; a++) {
-      const oa = a * G;
-      for (let c = a; c < C; c++) {
-        const oc = c * G;
-        let h = 0;
-        for (let g = 0; g < G; g++) h += WS[oa + g]! * St[oc + g]!;
-        H[a * C + c] = h;
-        H[c * C + a] = h;
-      }
-    }
+    weightedGramColMajor(C, G, St, w, y, H, d, WS);
     // The reference runs scipy nnls on √W S with maxiter 50·C.
     return nnlsGram(C, H, d, out, { maxIter: 50 * C }, this.ws);
   }

@@ -315,3 +315,30 @@ test('save / load round trip through manifest.json', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('worker errors surface as errors and cancellation as AbortError; the pool recovers', async () => {
+  const { solveSamplesInWorkers } = await import('../../src/methods/parallel/run-parallel.js');
+  const job = {
+    location: { module: new URL('../../src/methods/linear/nnls.ts', import.meta.url).href, exportName: 'noSuchSolver' },
+    S: Float64Array.of(1, 0, 0, 1),
+    nGenes: 2,
+    nTypes: 2,
+    options: {},
+    seed: 0,
+    Y: Float64Array.of(1, 2, 3, 4),
+    rows: Int32Array.of(0, 1),
+    threads: 2,
+    extraKeys: [],
+  };
+  await assert.rejects(solveSamplesInWorkers(job), /noSuchSolver is not a solver/);
+  const sig = loadSignature('synth');
+  const bulk = loadBulk('synth').selectObs([0, 1, 2, 3]);
+  const ac = new AbortController();
+  const f = await getMethod('dwls').fit(null, { signature: sig, options: { threads: 2 } });
+  const p = f.deconvolve(bulk, { signal: ac.signal });
+  ac.abort();
+  await assert.rejects(p, { code: 'E_ABORTED' });
+  const ok = await f.deconvolve(bulk);
+  assert.equal(ok.diagnostics.extra!.threads, 2);
+  assert.ok(ok.proportions.data.every((v) => Number.isFinite(v)));
+});

@@ -51,6 +51,8 @@ export interface ParallelResult {
 /** Message a worker posts back. */
 export interface WorkerMessage {
   type: 'progress' | 'done' | 'error';
+  /** The job this message answers. */
+  id: number;
   done?: number;
   raw?: Float64Array;
   iterations?: Int32Array;
@@ -76,19 +78,66 @@ export function chooseThreads(requested: number, nSamples: number, costPerSample
  * worker's execArgv is not honoured by every Node 20 release, so a tiny eval'd bootstrap registers
  * tsx's ESM loader in the worker and then imports the TypeScript entry.
  */
-function createWorker(workerData: unknown, transferList: ArrayBuffer[]): Worker {
+function createWorker(): Worker {
   const isTs = import.meta.url.endsWith('.ts');
-  if (!isTs) return new Worker(new URL('./solve-worker.js', import.meta.url), { workerData, transferList });
+  if (!isTs) return new Worker(new URL('./solve-worker.js', import.meta.url));
   const entry = new URL('./solve-worker.ts', import.meta.url).href;
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData, transferList });
+  return new Worker(boot, { eval: true });
 }
 
 /**
- * Solves `job.rows` on `job.threads` workers, each taking a contiguous block.
+ * A small pool of solver workers kept for the life of the process: starting a worker costs tens of
+ * milliseconds from dist and about a second under tsx, so repeated calls (`--method all`, the
+ * benchmark, many bulks) pay it once. Idle workers are unref'd and never keep the process alive.
+ */
+const pool: Worker[] = [];
+const busy = new Set<Worker>();
+let nextJobId = 1;
+
+function acquire(n: number): Worker[] {
+  const got: Worker[] = [];
+  for (const w of pool) {
+    if (got.length === n) break;
+    if (!busy.has(w)) got.push(w);
+  }
+  while (got.length < n) {
+    const w = createWorker();
+    w.on('error', () => discard(w));
+    w.on('exit', () => discard(w));
+    pool.push(w);
+    got.push(w);
+  }
+  for (const w of got) {
+    busy.add(w);
+    w.ref();
+  }
+  return got;
+}
+
+function release(w: Worker): void {
+  busy.delete(w);
+  w.unref();
+}
+
+function discard(w: Worker): void {
+  busy.delete(w);
+  const i = pool.indexOf(w);
+  if (i >= 0) pool.splice(i, 1);
+}
+
+/** Terminates the pooled workers (tests, or a host that wants its threads back now). */
+export async function shutdownSolverPool(): Promise<void> {
+  const ws = pool.splice(0, pool.length);
+  busy.clear();
+  await Promise.all(ws.map((w) => w.terminate()));
+}
+
+/**
+ * Solves `job.rows` on `job.threads` pooled workers, each taking a contiguous block.
  *
- * @throws AbortError when `job.signal` aborts (workers are terminated); the worker's error otherwise.
+ * @throws AbortError when `job.signal` aborts (the busy workers are terminated); the worker's error otherwise.
  */
 export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelResult> {
   const n = job.rows.length;
@@ -101,10 +150,11 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
     converged: new Uint8Array(n),
     extra: Object.fromEntries(job.extraKeys.map((k) => [k, new Float64Array(n)])),
   };
-  const workers: Worker[] = [];
+  const workers = acquire(T);
   const doneBy = new Array<number>(T).fill(0);
   const report = () => job.onDone?.(doneBy.reduce((a, b) => a + b, 0));
   const tasks: Promise<void>[] = [];
+  const cleanups: (() => void)[] = [];
   for (let t = 0; t < T; t++) {
     const start = Math.floor((t * n) / T);
     const end = Math.floor(((t + 1) * n) / T);
@@ -113,8 +163,46 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
       const i = job.rows[k]!;
       Yc.set(job.Y.subarray(i * G, (i + 1) * G), (k - start) * G);
     }
-    const w = createWorker(
+    const w = workers[t]!;
+    const id = nextJobId++;
+    tasks.push(
+      new Promise<void>((resolve, reject) => {
+        const onMessage = (m: WorkerMessage) => {
+          if (m.id !== id) return;
+          if (m.type === 'progress') {
+            doneBy[t] = m.done ?? 0;
+            report();
+          } else if (m.type === 'done') {
+            out.raw.set(m.raw!, start * C);
+            out.iterations.set(m.iterations!, start);
+            out.converged.set(m.converged!, start);
+            for (const k of job.extraKeys) out.extra[k]!.set(m.extra![k]!, start);
+            doneBy[t] = end - start;
+            report();
+            resolve();
+          } else {
+            const e = new Error(m.error?.message ?? 'worker failed');
+            e.name = m.error?.name ?? 'Error';
+            reject(e);
+          }
+        };
+        const onError = (e: Error) => reject(e);
+        const onExit = (code: number) =>
+          reject(job.signal?.aborted ? new AbortError() : new Error(`solver worker exited with code ${code}`));
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
+        cleanups.push(() => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        });
+      }),
+    );
+    w.postMessage(
       {
+        type: 'job',
+        id,
         location: job.location,
         S: job.S,
         nGenes: G,
@@ -128,39 +216,6 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
       },
       [Yc.buffer],
     );
-    workers.push(w);
-    tasks.push(
-      new Promise<void>((resolve, reject) => {
-        let finished = false;
-        w.on('message', (m: WorkerMessage) => {
-          if (m.type === 'progress') {
-            doneBy[t] = m.done ?? 0;
-            report();
-          } else if (m.type === 'done') {
-            finished = true;
-            out.raw.set(m.raw!, start * C);
-            out.iterations.set(m.iterations!, start);
-            out.converged.set(m.converged!, start);
-            for (const k of job.extraKeys) out.extra[k]!.set(m.extra![k]!, start);
-            doneBy[t] = end - start;
-            report();
-            resolve();
-          } else {
-            finished = true;
-            const e = new Error(m.error?.message ?? 'worker failed');
-            e.name = m.error?.name ?? 'Error';
-            reject(e);
-          }
-        });
-        w.on('error', (e) => {
-          finished = true;
-          reject(e);
-        });
-        w.on('exit', (code) => {
-          if (!finished) reject(job.signal?.aborted ? new AbortError() : new Error(`solver worker exited with code ${code}`));
-        });
-      }),
-    );
   }
   const onAbort = () => {
     for (const w of workers) void w.terminate();
@@ -169,12 +224,17 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
   try {
     await Promise.all(tasks);
   } catch (e) {
-    for (const w of workers) void w.terminate();
+    // A failed or cancelled worker may be mid-job: do not reuse any of this call's workers.
+    for (const w of workers) {
+      discard(w);
+      void w.terminate();
+    }
     if (job.signal?.aborted) throw new AbortError();
     throw e;
   } finally {
     job.signal?.removeEventListener('abort', onAbort);
+    for (const c of cleanups) c();
   }
-  for (const w of workers) void w.terminate();
+  for (const w of workers) release(w);
   return out;
 }

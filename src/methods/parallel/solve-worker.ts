@@ -1,12 +1,15 @@
 /**
- * Worker-thread entry point of {@link solveSamplesInWorkers}: imports the solver module named in
- * `workerData.location`, prepares once, solves its block of samples and posts the results back.
+ * Worker-thread entry point of {@link solveSamplesInWorkers}: a long-lived loop that, for each
+ * job message, imports the solver module named in `location` (cached by the module loader),
+ * prepares once, solves its block of samples and posts the results back.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { SignatureSolver } from '../signature-method.js';
 import type { WorkerMessage, WorkerSolverLocation } from './run-parallel.js';
 
-interface WorkerInput {
+interface WorkerJob {
+  type: 'job';
+  id: number;
   location: WorkerSolverLocation;
   S: Float64Array;
   nGenes: number;
@@ -19,9 +22,9 @@ interface WorkerInput {
   extraKeys: string[];
 }
 
-async function main(): Promise<void> {
-  const d = workerData as WorkerInput;
-  const port = parentPort!;
+const port = parentPort!;
+
+async function runJob(d: WorkerJob): Promise<void> {
   try {
     const mod = (await import(d.location.module)) as Record<string, unknown>;
     const solver = mod[d.location.exportName] as SignatureSolver<unknown> | undefined;
@@ -46,18 +49,21 @@ async function main(): Promise<void> {
       const now = Date.now();
       if (now - lastPost > 200) {
         lastPost = now;
-        port.postMessage({ type: 'progress', done: r + 1 } satisfies WorkerMessage);
+        port.postMessage({ type: 'progress', id: d.id, done: r + 1 } satisfies WorkerMessage);
       }
     }
-    const msg: WorkerMessage = { type: 'done', raw, iterations, converged, extra };
+    const msg: WorkerMessage = { type: 'done', id: d.id, raw, iterations, converged, extra };
     port.postMessage(msg, [raw.buffer, iterations.buffer, converged.buffer, ...Object.values(extra).map((a) => a.buffer)] as ArrayBuffer[]);
   } catch (e) {
     const err = e as { name?: string; message?: string; code?: string };
     port.postMessage({
       type: 'error',
+      id: d.id,
       error: { name: err.name ?? 'Error', message: err.message ?? String(e), code: err.code },
     } satisfies WorkerMessage);
   }
 }
 
-void main();
+port.on('message', (m: WorkerJob) => {
+  if (m && m.type === 'job') void runJob(m);
+});
