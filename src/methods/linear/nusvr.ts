@@ -182,7 +182,7 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
     if (!(sd > 0)) {
       // A constant sample has no shape to fit; the wrapper reports the all-zero row.
       out.fill(0);
-      return { iterations: 0, converged: false, extra: { nu: Number.NaN, rmse: Number.NaN, r: Number.NaN } };
+      return { iterations: 0, converged: true, extra: { nu: Number.NaN, rmse: Number.NaN, r: Number.NaN } };
     }
     let best = Number.POSITIVE_INFINITY;
     let bestNu = Number.NaN;
@@ -241,7 +241,13 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
   solverLocation: { module: import.meta.url, exportName: 'nusvrSolver' },
   validateOptions(o) {
     const bad = (field: string, got: unknown, expected: string) =>
-      new InputError(`nusvr: invalid option '${field}'`, { code: 'E_BAD_OPTION', field, got, expected, hint: 'Fix the method option' });
+      new InputError(`nusvr: invalid option '${field}'`, {
+        code: 'E_OPTION',
+        field,
+        got,
+        expected,
+        hint: 'See the nusvr options in docs/METHODS.md',
+      });
     if (o.mode !== 'cibersort' && o.mode !== 'pydeconv') throw bad('mode', o.mode, "'cibersort' or 'pydeconv'");
     if (o.solver !== 'libsvm' && o.solver !== 'ipm') throw bad('solver', o.solver, "'libsvm' or 'ipm'");
     if (!Array.isArray(o.nus) || o.nus.length === 0 || o.nus.some((v) => !(v > 0 && v <= 1))) {

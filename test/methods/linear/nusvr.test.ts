@@ -162,6 +162,8 @@ test('nusvr: a constant bulk sample gives an all-zero row and a warning, not NaN
   const res = await run({}, loadSignatureAsPandas(), b);
   for (const v of res.proportions.row(0)) assert.equal(v, 0);
   assert.ok(res.diagnostics.warnings.some((w) => w.code === 'W_DEGENERATE_SAMPLE' && w.sample === bulk.obsNames[0]));
+  assert.ok(!res.diagnostics.warnings.some((w) => w.code === 'W_NOT_CONVERGED'));
+  assert.ok(Number.isNaN((res.diagnostics.extra as { nu: number[] }).nu[0]!));
   for (const v of res.proportions.data) assert.ok(Number.isFinite(v));
 });
 
@@ -179,7 +181,7 @@ test('nusvr rejects bad options with a typed error naming the option', async () 
   ] as const) {
     await assert.rejects(nusvrMethod.fit(null, { signature: sig, options: options as never }), (e: unknown) => {
       assert.ok(e instanceof CelldeconvError);
-      assert.equal(e.code, 'E_BAD_OPTION');
+      assert.equal(e.code, 'E_OPTION');
       assert.equal(e.field, field);
       assert.match(e.message, new RegExp(`invalid option '${field}'`));
       return true;
