@@ -8,7 +8,8 @@
  * tie correction is on (else 1), no continuity correction, and NaN z (zero variance) set to 0.
  *
  * Sparse columns are ranked without densifying: the zeros form one tie block whose mid-rank is
- * known, so only the non-zero values are sorted.
+ * known, so only the non-zero values are sorted. Values within 1e-12 (relative) of each other tie
+ * (see {@link TIE_RELATIVE_TOLERANCE}), so mathematically equal values rounded differently still tie.
  */
 import { InputError } from '../core/errors.js';
 import type { Matrix } from '../data/matrix.js';
@@ -16,14 +17,25 @@ import type { CscMatrix } from '../data/sparse.js';
 import { toCscMatrix } from '../preprocess/matrix-stats.js';
 import { twoSidedNormalP } from './normal.js';
 
+/**
+ * Values closer than this (relative) are one tie block. Mathematically equal values often come out
+ * a few ulp apart in floating point (1/(2000/1e4) vs 2/(4000/1e4), or log1p rounding that differs
+ * between libms), and whether they tie would otherwise depend on the order of operations. Distinct
+ * count ratios v1/t1 != v2/t2 differ by at least 1/(v1 t2) relative, far above this for any real
+ * library size, so no distinct values are merged.
+ */
+export const TIE_RELATIVE_TOLERANCE = 1e-12;
+
 /** Reusable buffers of {@link rankSumsOfColumn} (sized to the number of cells). */
 export interface RankScratch {
   sorted: Float64Array;
+  /** Mid-rank (among the non-zeros) of the tie block each sorted position belongs to. */
+  midRank: Float64Array;
 }
 
 /** Scratch buffers for columns of up to n values. */
 export function rankScratch(n: number): RankScratch {
-  return { sorted: new Float64Array(n) };
+  return { sorted: new Float64Array(n), midRank: new Float64Array(n) };
 }
 
 /**
@@ -55,6 +67,7 @@ export function rankSumsOfColumn(
   r1.fill(0);
   nzPerGroup.fill(0);
   const sorted = scratch.sorted;
+  const midRank = scratch.midRank;
   let m = 0;
   for (let k = 0; k < nnz; k++) {
     const v = values[k] as number;
@@ -68,18 +81,24 @@ export function rankSumsOfColumn(
   while (neg < m && (sub[neg] as number) < 0) neg++;
   const zeroMid = neg + (z + 1) / 2;
   let ties = z > 1 ? z * z * z - z : 0;
+  // tie blocks of the sorted non-zeros (within TIE_RELATIVE_TOLERANCE of the block's first value);
+  // overall mid-rank = mid position among the non-zeros, shifted by the zero block when positive
   for (let a = 0; a < m; ) {
+    const va = sub[a] as number;
+    const lim = Math.abs(va) * TIE_RELATIVE_TOLERANCE;
     let b = a + 1;
-    while (b < m && sub[b] === sub[a]) b++;
+    while (b < m && (sub[b] as number) - va <= lim) b++;
     const t = b - a;
     if (t > 1) ties += t * t * t - t;
+    const mid = (a + b + 1) / 2 + (va > 0 ? z : 0);
+    for (let c = a; c < b; c++) midRank[c] = mid;
     a = b;
   }
   for (let k = 0; k < nnz; k++) {
     const v = values[k] as number;
     if (v === 0) continue;
     const g = groups[rows[k] as number] as number;
-    // mid-rank of v: 1-based positions lo+1..hi of its tie block, shifted by the zeros below it
+    // first sorted position holding v; its block's mid-rank is v's rank
     let lo = 0;
     let hi = m;
     while (lo < hi) {
@@ -87,15 +106,7 @@ export function rankSumsOfColumn(
       if ((sub[mid] as number) < v) lo = mid + 1;
       else hi = mid;
     }
-    let up = lo;
-    let hi2 = m;
-    while (up < hi2) {
-      const mid = (up + hi2) >>> 1;
-      if ((sub[mid] as number) <= v) up = mid + 1;
-      else hi2 = mid;
-    }
-    const rank = (lo + up + 1) / 2 + (v > 0 ? z : 0);
-    r1[g] = (r1[g] as number) + rank;
+    r1[g] = (r1[g] as number) + (midRank[lo] as number);
     nzPerGroup[g] = (nzPerGroup[g] as number) + 1;
   }
   for (let g = 0; g < nGroups; g++) r1[g] = (r1[g] as number) + ((groupSizes[g] as number) - (nzPerGroup[g] as number)) * zeroMid;
