@@ -8,7 +8,7 @@
  * The deviance used for convergence is Σ ρ(r_i / s_wls) with s_wls = Σ w_i r_i² / (n − p), the
  * WLS residual variance of that step (a statsmodels quirk kept for parity).
  */
-import { gemvT, packedSize, rowOuterProducts, unpackSymmetric, weightedPackedGram } from './blas.js';
+import { gemvT, packedSize, rowOuterProducts, unpackSymmetric, weightedGramColMajor, weightedPackedGram } from './blas.js';
 import { cholesky, choleskySolve } from './cholesky.js';
 import { pinv } from './svd.js';
 
@@ -91,6 +91,16 @@ export class HuberRlm {
   /** Unweighted Gram matrix (packed) and Xᵀy of the current response. */
   private readonly fullPacked: Float64Array;
   private readonly fullD: Float64Array;
+  /** Xᵀ (p x n) and scratch for the column-major weighted Gram kernel. */
+  private readonly Xt: Float64Array;
+  private readonly WX: Float64Array;
+  /** Gathered down-weighted rows (column-major), their 1 − w, responses, and Gram correction. */
+  private readonly Dt: Float64Array;
+  private readonly u: Float64Array;
+  private readonly yd: Float64Array;
+  private readonly Hd: Float64Array;
+  /** Unweighted Gram matrix XᵀX (full). */
+  private readonly fullH: Float64Array;
 
   constructor(X: Float64Array, n: number, p: number) {
     this.X = X;
@@ -106,7 +116,16 @@ export class HuberRlm {
     this.d = new Float64Array(p);
     this.fullPacked = new Float64Array(this.P);
     this.fullD = new Float64Array(p);
+    this.Xt = new Float64Array(p * n);
+    for (let i = 0; i < n; i++) for (let c = 0; c < p; c++) this.Xt[c * n + i] = X[i * p + c]!;
+    this.WX = new Float64Array(p * n);
+    this.Dt = new Float64Array(p * n);
+    this.u = new Float64Array(n);
+    this.yd = new Float64Array(n);
+    this.Hd = new Float64Array(p * p);
+    this.fullH = new Float64Array(p * p);
     weightedPackedGram(n, this.P, this.outer, undefined, this.fullPacked);
+    unpackSymmetric(p, this.fullPacked, this.fullH);
   }
 
   /** β = argmin Σ w_i (y_i − x_iᵀβ)² (pinv solution; w undefined = OLS), residuals into this.resid; returns Σ w r². */
@@ -119,34 +138,35 @@ export class HuberRlm {
       let nDown = 0;
       for (let i = 0; i < n; i++) if (w[i]! !== 1) nDown++;
       if (2 * nDown <= n) {
-        // Huber weights are exactly 1 for most observations: start from the unweighted Gram matrix
-        // and subtract (1 − w_i) x_i x_iᵀ for the down-weighted ones only.
-        packed.set(fullPacked);
-        d.set(fullD);
+        // Huber weights are exactly 1 for most observations: H = XᵀX − Σ_down (1 − w_i) x_i x_iᵀ,
+        // the correction computed by the blocked kernel on the gathered down-weighted rows only.
+        const { Xt, WX, Dt, u, yd, Hd, fullH } = this;
+        let k = 0;
         for (let i = 0; i < n; i++) {
-          const u = 1 - w[i]!;
-          if (u === 0) continue;
-          const ob = i * P;
-          for (let k = 0; k < P; k++) packed[k] = packed[k]! - u * outer[ob + k]!;
-          const uy = u * y[i]!;
-          const xb = i * p;
-          for (let c = 0; c < p; c++) d[c] = d[c]! - uy * X[xb + c]!;
+          const ui = 1 - w[i]!;
+          if (ui === 0) continue;
+          u[k] = ui;
+          yd[k] = y[i]!;
+          for (let c = 0; c < p; c++) Dt[c * nDown + k] = Xt[c * n + i]!;
+          k++;
         }
+        weightedGramColMajor(p, nDown, Dt, u, yd, Hd, d, WX);
+        for (let q = 0; q < p * p; q++) H[q] = fullH[q]! - Hd[q]!;
+        for (let c = 0; c < p; c++) d[c] = fullD[c]! - d[c]!;
+        return this.solveAndResiduals(y, w, beta, true);
       } else {
-        packed.fill(0);
-        d.fill(0);
-        for (let i = 0; i < n; i++) {
-          const wi = w[i]!;
-          if (wi === 0) continue;
-          const ob = i * P;
-          for (let k = 0; k < P; k++) packed[k] = packed[k]! + wi * outer[ob + k]!;
-          const wy = wi * y[i]!;
-          const xb = i * p;
-          for (let c = 0; c < p; c++) d[c] = d[c]! + wy * X[xb + c]!;
-        }
+        // Many weights below 1: the blocked column-major kernel (full H, no packing).
+        weightedGramColMajor(p, n, this.Xt, w, y, H, d, this.WX);
+        return this.solveAndResiduals(y, w, beta, true);
       }
     }
-    unpackSymmetric(p, packed, H);
+    return this.solveAndResiduals(y, w, beta, false);
+  }
+
+  /** Solves H β = d (H from `packed` unless `haveFullH`) and writes the residuals; returns Σ w r². */
+  private solveAndResiduals(y: Float64Array, w: Float64Array | undefined, beta: Float64Array, haveFullH: boolean): number {
+    const { n, p, X, packed, H, d, resid } = this;
+    if (!haveFullH) unpackSymmetric(p, packed, H);
     if (cholesky(H, p)) {
       beta.set(d);
       choleskySolve(H, p, beta);
