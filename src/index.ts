@@ -9,6 +9,8 @@ export { LAYERS, RELATIVE_COUNTS_TARGET } from './core/keys.js';
 export type { LongRunOptions, ProgressEvent } from './core/progress.js';
 export { Rng } from './core/rng.js';
 export * from './data/index.js';
+export { datasets, pbmc3kPath } from './datasets/index.js';
+export * as io from './io/index.js';
 export { allMethods, getMethod, listMethods, registerMethod } from './methods/registry.js';
 export type * from './methods/types.js';
 export * as preprocess from './preprocess/index.js';
