@@ -74,7 +74,9 @@ try {
   console.log(`backed .h5ad, 10 row blocks of 264:      ${fmt(backed)}`);
   console.log(`write 10x directory (gzip):              ${fmt(writeMtx)}`);
   console.log(`peak RSS after the mtx reads:            ${peakMtxMb.toFixed(0)} MB`);
-  console.log(`peak RSS of the whole run:               ${peakMb.toFixed(0)} MB (includes ~0.6 GB that tsx spends loading h5wasm's 4 MB module)`);
+  console.log(
+    `peak RSS of the whole run:               ${peakMb.toFixed(0)} MB (includes ~0.6 GB that tsx spends loading h5wasm's 4 MB module)`,
+  );
   const hasPy = existsSync(PY) && spawnSync(PY, ['-c', 'import scipy.io, anndata'], { encoding: 'utf8' }).status === 0;
   if (hasPy) {
     const code = String.raw`
