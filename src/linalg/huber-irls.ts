@@ -8,7 +8,7 @@
  * The deviance used for convergence is Σ ρ(r_i / s_wls) with s_wls = Σ w_i r_i² / (n − p), the
  * WLS residual variance of that step (a statsmodels quirk kept for parity).
  */
-import { gemvT, packedSize, rowOuterProducts, unpackSymmetric, weightedGramColMajor, weightedPackedGram } from './blas.js';
+import { gemvT, weightedGramColMajor } from './blas.js';
 import { cholesky, choleskySolve } from './cholesky.js';
 import { pinv } from './svd.js';
 
@@ -80,16 +80,12 @@ export class HuberRlm {
   readonly n: number;
   readonly p: number;
   readonly X: Float64Array;
-  private readonly P: number;
-  private readonly outer: Float64Array;
   private readonly resid: Float64Array;
   private readonly w: Float64Array;
   private readonly absr: Float64Array;
-  private readonly packed: Float64Array;
   private readonly H: Float64Array;
   private readonly d: Float64Array;
-  /** Unweighted Gram matrix (packed) and Xᵀy of the current response. */
-  private readonly fullPacked: Float64Array;
+  /** Xᵀy of the current response. */
   private readonly fullD: Float64Array;
   /** Xᵀ (p x n) and scratch for the column-major weighted Gram kernel. */
   private readonly Xt: Float64Array;
@@ -106,15 +102,11 @@ export class HuberRlm {
     this.X = X;
     this.n = n;
     this.p = p;
-    this.P = packedSize(p);
-    this.outer = rowOuterProducts(n, p, X);
     this.resid = new Float64Array(n);
     this.w = new Float64Array(n);
     this.absr = new Float64Array(n);
-    this.packed = new Float64Array(this.P);
     this.H = new Float64Array(p * p);
     this.d = new Float64Array(p);
-    this.fullPacked = new Float64Array(this.P);
     this.fullD = new Float64Array(p);
     this.Xt = new Float64Array(p * n);
     for (let i = 0; i < n; i++) for (let c = 0; c < p; c++) this.Xt[c * n + i] = X[i * p + c]!;
@@ -124,15 +116,15 @@ export class HuberRlm {
     this.yd = new Float64Array(n);
     this.Hd = new Float64Array(p * p);
     this.fullH = new Float64Array(p * p);
-    weightedPackedGram(n, this.P, this.outer, undefined, this.fullPacked);
-    unpackSymmetric(p, this.fullPacked, this.fullH);
+    // XᵀX once (weights 1; the right-hand side computed here is discarded).
+    weightedGramColMajor(p, n, this.Xt, new Float64Array(n).fill(1), new Float64Array(n), this.fullH, new Float64Array(p), this.WX);
   }
 
   /** β = argmin Σ w_i (y_i − x_iᵀβ)² (pinv solution; w undefined = OLS), residuals into this.resid; returns Σ w r². */
   private wls(y: Float64Array, w: Float64Array | undefined, beta: Float64Array): number {
-    const { n, p, P, X, outer, packed, H, d, resid, fullPacked, fullD } = this;
+    const { n, p, H, d, fullD } = this;
     if (w === undefined) {
-      packed.set(fullPacked);
+      H.set(this.fullH);
       d.set(fullD);
     } else {
       let nDown = 0;
@@ -153,20 +145,19 @@ export class HuberRlm {
         weightedGramColMajor(p, nDown, Dt, u, yd, Hd, d, WX);
         for (let q = 0; q < p * p; q++) H[q] = fullH[q]! - Hd[q]!;
         for (let c = 0; c < p; c++) d[c] = fullD[c]! - d[c]!;
-        return this.solveAndResiduals(y, w, beta, true);
+        return this.solveAndResiduals(y, w, beta);
       } else {
         // Many weights below 1: the blocked column-major kernel (full H, no packing).
         weightedGramColMajor(p, n, this.Xt, w, y, H, d, this.WX);
-        return this.solveAndResiduals(y, w, beta, true);
+        return this.solveAndResiduals(y, w, beta);
       }
     }
-    return this.solveAndResiduals(y, w, beta, false);
+    return this.solveAndResiduals(y, w, beta);
   }
 
-  /** Solves H β = d (H from `packed` unless `haveFullH`) and writes the residuals; returns Σ w r². */
-  private solveAndResiduals(y: Float64Array, w: Float64Array | undefined, beta: Float64Array, haveFullH: boolean): number {
-    const { n, p, X, packed, H, d, resid } = this;
-    if (!haveFullH) unpackSymmetric(p, packed, H);
+  /** Solves H β = d and writes the residuals; returns Σ w r². */
+  private solveAndResiduals(y: Float64Array, w: Float64Array | undefined, beta: Float64Array): number {
+    const { n, p, X, H, d, resid } = this;
     if (cholesky(H, p)) {
       beta.set(d);
       choleskySolve(H, p, beta);
