@@ -97,7 +97,13 @@ export interface TrainLoopOptions<B> extends LongRunOptions {
   /** Samples in a batch, for throughput (optional). */
   batchSize?: (b: B) => number;
   /** Loss of one batch. Called synchronously inside `tf.variableGrads` (so inside a tidy). */
-  loss: (batch: B, ctx: StepContext) => LossOutput;
+  loss?: (batch: B, ctx: StepContext) => LossOutput;
+  /**
+   * Alternative to `loss` for data-parallel training: computes the loss value, its named terms and the
+   * gradients (aligned with `variables`; the loop applies and disposes them), e.g. by averaging
+   * gradients computed by worker threads on parts of the batch.
+   */
+  computeGradients?: (batch: B, ctx: StepContext) => Promise<{ loss: number; terms: Record<string, number>; grads: tf.Tensor[] }>;
   /** Frees a batch's tensors after its step. */
   disposeBatch?: (b: B) => void;
   /** Validation after each epoch; returns named numbers (prefixed `val_` in events and early stopping). */
@@ -141,25 +147,34 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainHist
         try {
           // Inside the try so that the batch already produced is disposed on abort.
           throwIfAborted(opts.signal);
-          const { value, grads } = tf.variableGrads(() => {
-            const out = opts.loss(batch, ctx);
-            // Keep the terms past the gradient's tidy; they are disposed right after reading.
-            terms = {};
-            // (cloned: a term may be the loss tensor itself, which variableGrads hands back separately).
-            for (const [k, v] of Object.entries(out.terms)) terms[k] = tf.keep(tf.clone(v));
-            return out.loss;
-          }, opts.variables);
-          optimizer.apply(grads);
-          const lossVal = (await value.data())[0] as number;
-          value.dispose();
-          tf.dispose(grads);
-          sums.loss = (sums.loss ?? 0) + lossVal;
-          const metrics: Record<string, number> = { loss: lossVal };
-          for (const [k, v] of Object.entries(terms)) {
-            const x = (await v.data())[0] as number;
-            sums[k] = (sums[k] ?? 0) + x;
-            metrics[k] = x;
+          let lossVal: number;
+          const metrics: Record<string, number> = {};
+          if (opts.computeGradients) {
+            const r = await opts.computeGradients(batch, ctx);
+            optimizer.apply(r.grads);
+            tf.dispose(r.grads);
+            lossVal = r.loss;
+            Object.assign(metrics, r.terms);
+          } else {
+            const lossFn = opts.loss;
+            if (!lossFn) throw new Error('trainLoop needs loss or computeGradients');
+            const { value, grads } = tf.variableGrads(() => {
+              const out = lossFn(batch, ctx);
+              // Keep the terms past the gradient's tidy; they are disposed right after reading.
+              // (cloned: a term may be the loss tensor itself, which variableGrads hands back separately).
+              terms = {};
+              for (const [k, v] of Object.entries(out.terms)) terms[k] = tf.keep(tf.clone(v));
+              return out.loss;
+            }, opts.variables);
+            optimizer.apply(grads);
+            lossVal = (await value.data())[0] as number;
+            value.dispose();
+            tf.dispose(grads);
+            for (const [k, v] of Object.entries(terms)) metrics[k] = (await v.data())[0] as number;
           }
+          sums.loss = (sums.loss ?? 0) + lossVal;
+          for (const [k, x] of Object.entries(metrics)) sums[k] = (sums[k] ?? 0) + x;
+          metrics.loss = lossVal;
           if (!Number.isFinite(lossVal)) {
             throw new InputError('training loss became non-finite', {
               code: 'E_NAN_LOSS',
@@ -171,7 +186,8 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainHist
           nb++;
           history.steps++;
           if (opts.batchSize) samples += opts.batchSize(batch);
-          report(history.steps, { epoch, ...metrics });
+          // The last step's event comes with the epoch summary below (one 'done' per run).
+          if (total === undefined || history.steps < total) report(history.steps, { epoch, ...metrics });
         } finally {
           tf.dispose(Object.values(terms));
           opts.disposeBatch?.(batch);

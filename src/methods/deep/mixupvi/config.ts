@@ -65,8 +65,16 @@ export interface MixupVIOptions {
   backend: BackendChoice;
   /** Weight initialisation (PyTorch default, as scvi-tools). */
   init: InitScheme;
-  /** Validation pseudobulks used for rho and d after each epoch (M per validation batch). */
+  /** Validation batches (each with its pseudobulks) scored after each epoch for ELBO, rho and d. */
   validationBatches: number;
+  /**
+   * Parts each minibatch is split into for data-parallel training (interleaved cells, pseudobulks drawn
+   * within each part, loss = mean over parts). 1 = the fork's exact batch-level pseudobulks. The result
+   * depends on `shards`, never on `workers`.
+   */
+  shards: number;
+  /** Threads computing shards (main + workers); 0 = automatic (min(shards, cores)). */
+  workers: number;
 }
 
 /** Published defaults (MixupVI, granularity 2 of the paper). */
@@ -97,6 +105,8 @@ export const MIXUPVI_DEFAULTS: MixupVIOptions = {
   backend: 'auto',
   init: 'torch',
   validationBatches: 2,
+  shards: 2,
+  workers: 0,
 };
 
 /** scVI: the same VAE without the mixup penalty (the paper's baseline in Table 1). */
@@ -139,6 +149,8 @@ const INTS: (keyof MixupVIOptions)[] = [
   'earlyStoppingPatience',
   'minCellsPerType',
   'validationBatches',
+  'shards',
+  'workers',
 ];
 
 /**
@@ -173,7 +185,7 @@ export function resolveOptions(base: MixupVIOptions, user: Record<string, unknow
     const v = r[k] as number;
     if (!Number.isInteger(v) || v < 0) throw bad(k, v, 'a non-negative integer');
   }
-  for (const k of ['latent', 'hidden', 'batchSize', 'nPseudobulks', 'nCellsPerPseudobulk', 'epochs'] as const) {
+  for (const k of ['latent', 'hidden', 'batchSize', 'nPseudobulks', 'nCellsPerPseudobulk', 'epochs', 'shards'] as const) {
     if (r[k] < 1) throw bad(k, r[k], 'an integer >= 1');
   }
   if (!(r.dropout >= 0 && r.dropout < 1)) throw bad('dropout', r.dropout, 'a number in [0, 1)');

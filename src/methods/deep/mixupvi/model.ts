@@ -10,6 +10,7 @@
  * await fitted.save('model/');
  * ```
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import type { DiagnosticWarning } from '../../../core/diagnostics.js';
 import { fmtInt, InputError } from '../../../core/errors.js';
@@ -38,6 +39,8 @@ import {
 import { MIXUPVI_DEFAULTS, type MixupVIOptions, resolveOptions, SCVI_DEFAULTS } from './config.js';
 import { latentNnls, pearson, quantileSorted } from './latent.js';
 import { MixupVAE, type VaeBatch } from './module.js';
+import { averageShards, makeShards, type ShardInput, type ShardResult, shardGradients } from './shards.js';
+import { StepWorkerPool } from './step-pool.js';
 
 /** The two registered names that share this model. */
 export type MixupVIMethod = 'mixupvi' | 'scvi';
@@ -372,6 +375,12 @@ interface HostBatch {
   pb?: BatchPseudobulks;
 }
 
+/** What the training loop iterates over: host indices, plus tensors when the step runs unsharded. */
+interface StepBatch {
+  host: HostBatch;
+  t?: VaeBatch;
+}
+
 /**
  * Trains MixupVI (or scVI) on a labelled single-cell reference of raw counts.
  *
@@ -476,16 +485,16 @@ export async function fitMixupVI(method: MixupVIMethod, ref: Dataset, opts: FitO
   const trainBatches = dirichletBatches(split.train, codes, C, o.batchSize, rng.fork('batches'));
   const pbRng = rng.fork('pseudobulks');
   const pattern = () => new Rng(PSEUDOBULK_PATTERN_SEED);
-  const makePb = (cells: Int32Array, r: Rng): BatchPseudobulks =>
+  const makePb = (cells: Int32Array, r: Rng, M = o.nPseudobulks): BatchPseudobulks =>
     o.pseudobulkSampling === 'dirichlet-per-pseudobulk'
       ? dirichletPseudobulks(
           Int32Array.from(cells, (i) => codes[i] as number),
           C,
-          o.nPseudobulks,
+          M,
           o.nCellsPerPseudobulk,
           r,
         )
-      : uniformPseudobulks(cells.length, o.nPseudobulks, o.nCellsPerPseudobulk, pattern);
+      : uniformPseudobulks(cells.length, M, o.nCellsPerPseudobulk, pattern);
   // Validation: plain blocks of the validation cells, each with its pseudobulks (fixed across epochs).
   const valRng = rng.fork('validation');
   const valBatches: HostBatch[] = [];
@@ -573,23 +582,66 @@ export async function fitMixupVI(method: MixupVIMethod, ref: Dataset, opts: FitO
     return nCells > 0 ? { elbo: elbo / nCells, reconstruction: rec / nCells, kl: kl / nCells, rho: mean(rhos), d: mean(ds) } : {};
   };
 
+  // Data-parallel steps (shards.ts): the shard count fixes the math, the worker count only the speed.
+  const nShards = Math.min(o.shards, Math.max(1, Math.floor(o.batchSize / 2)));
+  const nThreads = Math.min(nShards, o.workers > 0 ? o.workers : availableParallelism());
+  const vars = vae.variables();
+  let pool: StepWorkerPool | undefined;
   let history: TrainHistory;
   const t0 = performance.now();
   try {
-    history = await trainLoop<VaeBatch>({
+    if (nShards > 1 && nThreads > 1) {
+      const nParams = vars.reduce((a, v) => a + v.size, 0);
+      pool = await StepWorkerPool.create(nThreads - 1, vaeConfig(o, G), backendInfo()?.name ?? 'wasm', nParams);
+    }
+    const shardPb = rng.fork('shard-pseudobulks');
+    const computeGradients =
+      nShards > 1
+        ? async (b: StepBatch, ctx: StepContext) => {
+            const shards = makeShards(
+              b.host.cells,
+              nShards,
+              src,
+              lib,
+              lgx1,
+              (sc) => makePb(sc, shardPb, Math.max(1, Math.round(o.nPseudobulks / nShards))),
+              stepRng.nextUint32(),
+              ctx,
+            );
+            pool?.writeWeights(vars);
+            const remote = shards.slice(1).map((sh, k) => (pool && k < pool.size ? pool.run(k, sh) : undefined));
+            const results: ShardResult[] = [shardGradients(vae, shards[0] as ShardInput)];
+            for (let k = 1; k < nShards; k++) {
+              const r = remote[k - 1];
+              results.push(r ? await r : shardGradients(vae, shards[k] as ShardInput));
+            }
+            return averageShards(
+              results,
+              vars.map((v) => v.shape),
+            );
+          }
+        : undefined;
+    history = await trainLoop<StepBatch>({
       epochs: o.epochs,
-      variables: vae.variables(),
+      variables: vars,
       optimizer: { lr: o.lr, weightDecay: o.weightDecay, eps: o.eps },
       batchesPerEpoch: trainBatches.length,
       trainBatches: function* () {
         for (const cells of trainBatches) {
           // scVI gets pseudobulks too: no penalty, but rho is monitored (Table 1 of the paper).
-          yield toTensors({ cells, pb: makePb(cells, pbRng) }, true);
+          if (computeGradients) yield { host: { cells } };
+          else {
+            const host = { cells, pb: makePb(cells, pbRng) };
+            yield { host, t: toTensors(host, true) };
+          }
         }
       },
-      batchSize: (b) => b.x.shape[0],
-      loss: (b, ctx) => vae.loss(b, ctx, stepRng),
-      disposeBatch,
+      batchSize: (b) => b.host.cells.length,
+      loss: (b, ctx) => vae.loss(b.t as VaeBatch, ctx, stepRng),
+      computeGradients,
+      disposeBatch: (b) => {
+        if (b.t) disposeBatch(b.t);
+      },
       validate: valBatches.length > 0 ? validate : undefined,
       klWarmup: { nEpochs: o.nEpochsKlWarmup },
       earlyStopping:
@@ -600,6 +652,8 @@ export async function fitMixupVI(method: MixupVIMethod, ref: Dataset, opts: FitO
   } catch (e) {
     vae.dispose();
     throw e;
+  } finally {
+    await pool?.terminate();
   }
   const seconds = (performance.now() - t0) / 1000;
   const signature = await signatureNow();
@@ -622,6 +676,8 @@ export async function fitMixupVI(method: MixupVIMethod, ref: Dataset, opts: FitO
       seconds,
       cellsPerSecond: history.samplesPerSecond,
       backend: backendInfo()?.name,
+      shards: nShards,
+      threads: nShards > 1 ? nThreads : 1,
       layer: layer ?? 'X',
       labelsKey: opts.labelsKey,
       finalValidation: last?.val,

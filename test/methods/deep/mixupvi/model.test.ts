@@ -31,6 +31,7 @@ const tiny: Partial<MixupVIOptions> = {
   nEpochsKlWarmup: 0,
   intervalSamples: 8,
   validationBatches: 1,
+  workers: 1,
 };
 const ref = syntheticCounts({ nCells: 180, nGenes: 24, nTypes: 3 });
 const { bulk } = pseudobulksOf(ref, 4, 50, 7);
@@ -75,6 +76,19 @@ for (const be of await backendsUnderTest()) {
     });
   });
 }
+
+test('data-parallel: 2 shards on 1 thread and on 2 threads (worker) give the same model; 1 shard differs', async () => {
+  const n0 = await useBackend('cpu');
+  const o = { labelsKey: 'cell_type', seed: 5, options: { ...tiny, backend: 'cpu' as const, shards: 2 } };
+  const one = await fitMixupVI('mixupvi', ref, { ...o, options: { ...o.options, workers: 1 } });
+  const two = await fitMixupVI('mixupvi', ref, { ...o, options: { ...o.options, workers: 2 } });
+  assert.equal(two.state.training.threads, 2);
+  assert.deepEqual([...two.vae.scaleDecoder.w.dataSync()], [...one.vae.scaleDecoder.w.dataSync()]);
+  const unsharded = await fitMixupVI('mixupvi', ref, { ...o, options: { ...o.options, shards: 1 } });
+  assert.notDeepEqual([...unsharded.vae.scaleDecoder.w.dataSync()], [...one.vae.scaleDecoder.w.dataSync()]);
+  for (const m of [one, two, unsharded]) m.dispose();
+  assert.equal(tf.memory().numTensors, n0);
+});
 
 describe('MixupVI bad input', () => {
   test('latent <= number of types, too few cells, negative counts, no labels, abort', async () => {

@@ -1,0 +1,176 @@
+/**
+ * `npm run bench -- nn`: the neural engine at the MixupVI paper's shape, next to PyTorch.
+ *
+ * 1. matmul kernels on the default backend at 2,048 x 2,500 x 512: plain, transposeA, transposeB, and
+ *    explicit transpose + plain matmul (what our custom gradient uses);
+ * 2. one MixupVI training step (forward + backward + Adam; batch 2,048 cells x 2,500 genes, hidden 512,
+ *    latent 30, ZINB, 100 pseudobulks of 100 cells) with the custom-gradient matmul and with tfjs'
+ *    stock matmul gradient, plus a per-kernel profile of the step;
+ * 3. `../shared/reference/torch_vae_bench.py` (Debian python3-torch, OpenBLAS-OpenMP, 2 threads) on the
+ *    same shape in the same run, and the ratio ours / torch.
+ *
+ * Environment: BENCH_NN_STEPS (timed steps, default 3), BENCH_NN_BATCH (2048), BENCH_NN_BACKEND (auto),
+ * BENCH_NO_PYTHON=1 (skip torch), BENCH_NN_STOCK=0 (skip the stock-gradient step, which is slow).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../src/core/rng.js';
+import { MixupVAE, type VaeBatch } from '../src/methods/deep/mixupvi/module.js';
+import { Adam } from '../src/nn/adam.js';
+import { initBackend } from '../src/nn/backend.js';
+import { setFastMatMul } from '../src/nn/dense.js';
+
+const STEPS = Number(process.env.BENCH_NN_STEPS ?? 3);
+const B = Number(process.env.BENCH_NN_BATCH ?? 2048);
+const G = 2500;
+const H = 512;
+const D = 30;
+const M = 100;
+const NCPP = 100;
+const PY = '/usr/bin/python3';
+const TORCH = fileURLToPath(new URL('../../shared/reference/torch_vae_bench.py', import.meta.url));
+const OPENBLAS = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function timeIt(f: () => void, n: number): number {
+  f();
+  const t: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    f();
+    t.push(performance.now() - t0);
+  }
+  return median(t) / 1000;
+}
+
+const info = await initBackend(process.env.BENCH_NN_BACKEND ?? 'auto');
+console.log(`backend ${info.name}${info.simd ? ' (SIMD)' : ''}, tfjs ${info.tfjsVersion}, node ${process.versions.node}`);
+console.log(
+  `load average at start: ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
+
+// 1. matmul kernels
+{
+  const a = tf.randomNormal([B, G]) as tf.Tensor2D;
+  const w = tf.randomNormal([G, H]) as tf.Tensor2D;
+  const g = tf.randomNormal([B, H]) as tf.Tensor2D;
+  const gf = (2 * B * G * H) / 1e9;
+  const run = (name: string, f: () => tf.Tensor) => {
+    const s = timeIt(() => {
+      const r = f();
+      r.dataSync();
+      r.dispose();
+    }, 2);
+    console.log(`| ${name} | ${(s * 1000).toFixed(0)} ms | ${(gf / s).toFixed(1)} GFLOP/s |`);
+  };
+  console.log('\n| matmul (2048x2500x512) | time | throughput |\n|---|---|---|');
+  run('a·w (plain)', () => tf.matMul(a, w));
+  run('aᵀ·g (transposeA)', () => tf.matMul(a, g, true, false));
+  run('transpose(a)·g', () => tf.tidy(() => tf.matMul(tf.transpose(a), g)));
+  run('g·wᵀ (transposeB)', () => tf.matMul(g, w, false, true));
+  run('g·transpose(w)', () => tf.tidy(() => tf.matMul(g, tf.transpose(w))));
+  tf.dispose([a, w, g]);
+}
+
+// 2. a full training step
+function makeStep() {
+  const vae = new MixupVAE(
+    { nGenes: G, latent: D, hidden: H, dropout: 0.1, likelihood: 'zinb', mixupPenalty: 'l2', pseudobulkReconWeight: 0, init: 'torch' },
+    new Rng(0),
+  );
+  const rng = new Rng(1);
+  const xs = new Float32Array(B * G);
+  for (let i = 0; i < xs.length; i++) xs[i] = rng.uniform() < 0.7 ? 0 : 1 + rng.int(5);
+  const x = tf.tensor2d(xs, [B, G]);
+  const A = new Float32Array(M * B);
+  for (let m = 0; m < M; m++) for (let t = 0; t < NCPP; t++) A[m * B + rng.int(B)]! += 1 / NCPP;
+  const batch: VaeBatch = {
+    x,
+    lib: tf.sum(x, 1, true) as tf.Tensor2D,
+    lgammaX1: tf.zeros([B]) as tf.Tensor1D,
+    pbAverage: tf.tensor2d(A, [M, B]),
+    pbCells: NCPP,
+  };
+  const adam = new Adam(vae.variables());
+  const ctx = { epoch: 0, step: 0, klWeight: 1, training: true };
+  const step = () => {
+    const { value, grads } = tf.variableGrads(() => vae.loss(batch, ctx, rng).loss, vae.variables());
+    adam.apply(grads);
+    value.dataSync();
+    tf.dispose([value, ...Object.values(grads)]);
+  };
+  const dispose = () => {
+    vae.dispose();
+    adam.dispose();
+    tf.dispose([batch.x, batch.lib, batch.lgammaX1, batch.pbAverage as tf.Tensor]);
+  };
+  return { step, dispose };
+}
+
+console.log(`\none training step: batch ${B} x ${G} genes, hidden ${H}, latent ${D}, ZINB, ${M} pseudobulks of ${NCPP} cells`);
+setFastMatMul(true);
+const fast = makeStep();
+const sFast = timeIt(fast.step, STEPS);
+const prof = await tf.profile(() => fast.step());
+fast.dispose();
+let sStock = Number.NaN;
+if (process.env.BENCH_NN_STOCK !== '0') {
+  setFastMatMul(false);
+  const stock = makeStep();
+  sStock = timeIt(stock.step, Math.max(1, Math.min(STEPS, 2)));
+  stock.dispose();
+  setFastMatMul(true);
+}
+console.log(`| matmul gradient | s/step | cells/s |\n|---|---|---|`);
+console.log(`| custom (transpose + plain matMul) | ${sFast.toFixed(2)} | ${(B / sFast).toFixed(0)} |`);
+if (Number.isFinite(sStock)) console.log(`| tfjs stock (transposeA/B kernels) | ${sStock.toFixed(2)} | ${(B / sStock).toFixed(0)} |`);
+const agg = new Map<string, { ms: number; n: number }>();
+for (const k of prof.kernels) {
+  const a = agg.get(k.name) ?? { ms: 0, n: 0 };
+  a.ms += k.kernelTimeMs as number;
+  a.n++;
+  agg.set(k.name, a);
+}
+let total = 0;
+for (const v of agg.values()) total += v.ms;
+console.log(
+  `\nprofile of one step (custom gradient): ${prof.kernels.length} kernels, peak ${(prof.peakBytes / 2 ** 30).toFixed(2)} GiB of tensors`,
+);
+console.log('| kernel | calls | ms | share |\n|---|---|---|---|');
+for (const [k, v] of [...agg.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+  console.log(`| ${k} | ${v.n} | ${v.ms.toFixed(0)} | ${((100 * v.ms) / total).toFixed(0)}% |`);
+}
+
+// 3. torch
+function torchAvailable(): boolean {
+  if (process.env.BENCH_NO_PYTHON === '1' || !existsSync(PY) || !existsSync(TORCH)) return false;
+  return spawnSync(PY, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+}
+if (torchAvailable()) {
+  const env = { ...process.env, LD_LIBRARY_PATH: existsSync(OPENBLAS) ? OPENBLAS : (process.env.LD_LIBRARY_PATH ?? '') };
+  const r = spawnSync(PY, [TORCH, '--batch-size', String(B), '--steps', String(Math.max(STEPS, 3)), '--warmup', '1'], {
+    encoding: 'utf8',
+    env,
+  });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (line) {
+    const res = JSON.parse(line.slice(7)) as Record<string, unknown>;
+    const ts = Number(res.sec_per_step_median ?? Number.NaN);
+    console.log(`\ntorch (${String(res.blas ?? 'BLAS ?')}, ${String(res.threads ?? '?')} threads): ${ts.toFixed(2)} s/step`);
+    console.log(`ratio ours / torch: ${(sFast / ts).toFixed(2)}x (target <= 2x)`);
+    console.log(`torch RESULT ${line.slice(7)}`);
+  } else {
+    console.log(`torch bench failed: ${(r.stderr ?? '').split('\n').slice(-3).join(' ')}`);
+  }
+} else {
+  console.log('\ntorch reference skipped (needs /usr/bin/python3 with torch and ../shared/reference/torch_vae_bench.py)');
+}
