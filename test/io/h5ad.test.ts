@@ -295,7 +295,7 @@ test('bad input: missing, not HDF5, truncated, unsupported encodings (named with
     n.create_attribute('encoding-type', t);
     n.create_attribute('encoding-version', v);
   };
-  const p1 = await craft('nullable.h5ad', (f) => {
+  const p1 = await craft('awkward.h5ad', (f) => {
     tagged(f, 'anndata', '0.1.0');
     const obs = f.create_group('obs');
     tagged(obs, 'dataframe', '0.2.0');
@@ -303,14 +303,12 @@ test('bad input: missing, not HDF5, truncated, unsupported encodings (named with
     obs.create_attribute('column-order', ['n']);
     tagged(obs.create_dataset({ name: '_index', data: ['a', 'b'], shape: [2], dtype: 'S' }), 'string-array', '0.2.0');
     const n = obs.create_group('n');
-    tagged(n, 'nullable-integer', '0.1.0');
-    n.create_dataset({ name: 'values', data: new Int32Array([1, 2]) });
-    n.create_dataset({ name: 'mask', data: new Uint8Array([0, 1]) });
+    tagged(n, 'awkward-array', '0.1.0');
     tagged(f.create_dataset({ name: 'X', data: new Float32Array(2), shape: [2, 1] }), 'array', '0.2.0');
   });
   await assert.rejects(
     readH5ad(p1),
-    isErr(FormatError, 'E_H5AD_ENCODING', /unsupported encoding 'nullable-integer' \(version 0\.1\.0\) at element 'obs\/n'/),
+    isErr(FormatError, 'E_H5AD_ENCODING', /unsupported encoding 'awkward-array' \(version 0\.1\.0\) at element 'obs\/n'/),
   );
   const p2 = await craft('xversion.h5ad', (f) => {
     tagged(f, 'anndata', '0.1.0');
@@ -342,6 +340,41 @@ test('bad input: missing, not HDF5, truncated, unsupported encodings (named with
   bad.uns = { mixed: [1, 'a'] };
   await assert.rejects(writeH5ad(keep, bad), isErr(InputError, 'E_H5AD_UNS', /uns\/mixed/));
   assert.equal(readFileSync(keep, 'utf8'), 'previous');
+});
+
+test('nullable columns (anndata >= 0.10): integers, booleans and strings with a mask', async () => {
+  const tagged = (n: { create_attribute: (k: string, v: string) => void }, t: string, v: string) => {
+    n.create_attribute('encoding-type', t);
+    n.create_attribute('encoding-version', v);
+  };
+  const p = await craft('nullable-ok.h5ad', (f) => {
+    tagged(f, 'anndata', '0.1.0');
+    const obs = f.create_group('obs');
+    tagged(obs, 'dataframe', '0.2.0');
+    obs.create_attribute('_index', '_index');
+    obs.create_attribute('column-order', ['i', 'j', 'b', 'c', 's']);
+    tagged(obs.create_dataset({ name: '_index', data: ['a', 'b', 'c'], shape: [3], dtype: 'S' }), 'string-array', '0.2.0');
+    const add = (name: string, enc: string, values: Int32Array | Uint8Array | string[], mask: number[]) => {
+      const g = obs.create_group(name);
+      tagged(g, enc, '0.1.0');
+      if (Array.isArray(values)) g.create_dataset({ name: 'values', data: values, shape: [values.length], dtype: 'S' });
+      else g.create_dataset({ name: 'values', data: values });
+      g.create_dataset({ name: 'mask', data: new Uint8Array(mask) });
+    };
+    add('i', 'nullable-integer', new Int32Array([1, 2, 3]), [0, 1, 0]);
+    add('j', 'nullable-integer', new Int32Array([4, 5, 6]), [0, 0, 0]);
+    add('b', 'nullable-boolean', new Uint8Array([1, 0, 1]), [0, 0, 1]);
+    add('c', 'nullable-boolean', new Uint8Array([1, 0, 1]), [0, 0, 0]);
+    add('s', 'nullable-string-array', ['x', 'y', 'z'], [1, 0, 0]);
+    tagged(f.create_dataset({ name: 'X', data: new Float32Array(3), shape: [3, 1] }), 'array', '0.2.0');
+  });
+  const ds = await readH5ad(p);
+  const col = (k: string) => ds.obs.get(k);
+  assert.deepEqual(Array.from((col('i') as { values: Float64Array }).values), [1, Number.NaN, 3]);
+  assert.deepEqual(col('j'), { kind: 'numeric', values: new Int32Array([4, 5, 6]) });
+  assert.deepEqual(col('b'), { kind: 'categorical', codes: new Int32Array([1, 0, -1]), categories: ['False', 'True'], ordered: false });
+  assert.deepEqual(col('c'), { kind: 'boolean', values: new Uint8Array([1, 0, 1]) });
+  assert.deepEqual(col('s'), { kind: 'string', values: ['', 'y', 'z'] });
 });
 
 const PY = '/usr/bin/python3';

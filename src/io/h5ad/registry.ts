@@ -309,6 +309,47 @@ function checkCodes(codes: Int32Array, nCats: number, path: string, ctx: ReadCon
   }
 }
 
+/** `mask` of a nullable element (true = missing), or undefined when there is none. */
+function readMask(g: H5Group, path: string, ctx: ReadContext, n: number): Uint8Array | undefined {
+  const m = child(g, 'mask');
+  if (!m) return undefined;
+  const v = readNumeric(needDataset(m, `${path}/mask`, ctx, 'array'), `${path}/mask`, ctx).values;
+  if (v.length !== n)
+    throw new FormatError(`mask of '${path}' has the wrong length`, { code: 'E_H5AD_STRUCTURE', file: ctx.file, field: path });
+  return Uint8Array.from(v, (x) => (x ? 1 : 0));
+}
+
+// Nullable pandas columns (anndata >= 0.10). A Frame column has no missing-value mask, so: integers
+// with missing values become float64 with NaN, booleans with missing values become a categorical
+// ('False'/'True', missing = -1), and missing strings become ''.
+registerEncoding('nullable-integer', ['0.1.0'], (node, path, ctx) => {
+  const g = needGroup(node, path, ctx, 'nullable-integer');
+  const values = readNumeric(needDataset(needChild(g, 'values', path, ctx), `${path}/values`, ctx, 'array'), `${path}/values`, ctx).values;
+  const mask = readMask(g, path, ctx, values.length);
+  if (!mask?.includes(1)) return { enc: 'array', values, shape: [values.length], isBool: false };
+  const out = Float64Array.from(values);
+  for (let i = 0; i < out.length; i++) if (mask[i]) out[i] = Number.NaN;
+  return { enc: 'array', values: out, shape: [out.length], isBool: false };
+});
+
+registerEncoding('nullable-boolean', ['0.1.0'], (node, path, ctx) => {
+  const g = needGroup(node, path, ctx, 'nullable-boolean');
+  const values = readNumeric(needDataset(needChild(g, 'values', path, ctx), `${path}/values`, ctx, 'array'), `${path}/values`, ctx).values;
+  const mask = readMask(g, path, ctx, values.length);
+  if (!mask?.includes(1))
+    return { enc: 'array', values: Uint8Array.from(values, (x) => (x ? 1 : 0)), shape: [values.length], isBool: true };
+  const codes = Int32Array.from(values, (x, i) => (mask[i] ? -1 : x ? 1 : 0));
+  return { enc: 'categorical', column: { kind: 'categorical', codes, categories: ['False', 'True'], ordered: false } };
+});
+
+registerEncoding('nullable-string-array', ['0.1.0'], (node, path, ctx) => {
+  const g = needGroup(node, path, ctx, 'nullable-string-array');
+  const values = readStrings(needDataset(needChild(g, 'values', path, ctx), `${path}/values`, ctx, 'string-array'), `${path}/values`, ctx);
+  const mask = readMask(g, path, ctx, values.length);
+  if (mask) for (let i = 0; i < values.length; i++) if (mask[i]) values[i] = '';
+  return { enc: 'string-array', values, shape: [values.length] };
+});
+
 registerEncoding('dict', ['0.1.0'], (node, path, ctx) => {
   const g = needGroup(node, path, ctx, 'dict');
   const entries = new Map<string, Elem>();
