@@ -84,6 +84,7 @@ export function graphicalLasso(
   const H = new Float64Array(m);
   const tmp = new Float64Array(m);
   const idxMap = new Int32Array(m);
+  const Q = new Float64Array(m * m);
   let gap = Number.POSITIVE_INFINITY;
   let it = 0;
   let converged = false;
@@ -96,7 +97,12 @@ export function graphicalLasso(
         coefs[a] = -(P[ia * n + i]! / (pii + 1000 * EPS));
         row[a] = emp[i * n + ia]!;
       }
-      enetCdGram(coefs, alpha, W, n, idxMap, row, o.maxIter, o.enetTol, H);
+      // Contiguous copy of W₋ᵢ₋ᵢ (sklearn keeps the same buffer), so the inner loops run over memory in order.
+      for (let a = 0; a < m; a++) {
+        const ra = idxMap[a]! * n;
+        for (let b = 0; b < m; b++) Q[a * m + b] = W[ra + idxMap[b]!]!;
+      }
+      enetCdGram(coefs, alpha, Q, row, o.maxIter, o.enetTol, H);
       let d = W[i * n + i]!;
       for (let a = 0; a < m; a++) d -= W[idxMap[a]! * n + i]! * coefs[a]!;
       const newPii = 1 / d;
@@ -109,9 +115,8 @@ export function graphicalLasso(
       }
       // W₋ᵢᵢ = W₋ᵢ₋ᵢ β
       for (let a = 0; a < m; a++) {
-        const ra = idxMap[a]! * n;
         let s = 0;
-        for (let b = 0; b < m; b++) s += W[ra + idxMap[b]!]! * coefs[b]!;
+        for (let b = 0; b < m; b++) s += Q[a * m + b]! * coefs[b]!;
         tmp[a] = s;
       }
       for (let a = 0; a < m; a++) {
@@ -133,6 +138,79 @@ export function graphicalLasso(
   return { covariance: W, precision: P, nIter: Math.min(it, o.maxIter), dualGap: gap, converged };
 }
 
+/**
+ * {@link graphicalLasso} with exact block screening (Witten, Friedman & Simon 2011; Mazumder & Hastie
+ * 2012): the connected components of the graph {|S_ab| > α} are the diagonal blocks of the solution, so
+ * each block is solved on its own and singletons are closed-form (W_ii = S_ii, Θ_ii = 1/S_ii). Same
+ * optimum as the unscreened solver; large penalties (most of an EBIC path) become cheap.
+ */
+export function graphicalLassoScreened(
+  emp: Float64Array,
+  n: number,
+  alpha: number,
+  opts: Partial<GlassoOptions> & { covInit?: Float64Array } = {},
+): GlassoResult {
+  if (alpha === 0) return graphicalLasso(emp, n, alpha, opts);
+  const parent = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) {
+      parent[i] = parent[parent[i]!]!;
+      i = parent[i]!;
+    }
+    return i;
+  };
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      if (Math.abs(emp[a * n + b]!) > alpha) {
+        const ra = find(a);
+        const rb = find(b);
+        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+    }
+  }
+  const blocks = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const r = find(i);
+    const b = blocks.get(r);
+    if (b) b.push(i);
+    else blocks.set(r, [i]);
+  }
+  if (blocks.size === 1) return graphicalLasso(emp, n, alpha, opts);
+  const W = new Float64Array(n * n);
+  const P = new Float64Array(n * n);
+  let nIter = 0;
+  let converged = true;
+  let gap = 0;
+  for (const idx of blocks.values()) {
+    const k = idx.length;
+    if (k === 1) {
+      const i = idx[0]!;
+      W[i * n + i] = emp[i * n + i]!;
+      P[i * n + i] = 1 / emp[i * n + i]!;
+      continue;
+    }
+    const sub = new Float64Array(k * k);
+    const init = opts.covInit ? new Float64Array(k * k) : undefined;
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < k; b++) {
+        sub[a * k + b] = emp[idx[a]! * n + idx[b]!]!;
+        if (init) init[a * k + b] = opts.covInit![idx[a]! * n + idx[b]!]!;
+      }
+    }
+    const r = graphicalLasso(sub, k, alpha, { ...opts, covInit: init });
+    for (let a = 0; a < k; a++) {
+      for (let b = 0; b < k; b++) {
+        W[idx[a]! * n + idx[b]!] = r.covariance[a * k + b]!;
+        P[idx[a]! * n + idx[b]!] = r.precision[a * k + b]!;
+      }
+    }
+    nIter = Math.max(nIter, r.nIter);
+    converged &&= r.converged;
+    gap += r.dualGap;
+  }
+  return { covariance: W, precision: P, nIter, dualGap: gap, converged };
+}
+
 /** sklearn `_dual_gap`: Σ SΘ − G + α(Σ|Θ| − Σ|diag Θ|). */
 function dualGap(emp: Float64Array, P: Float64Array, n: number, alpha: number): number {
   let s = 0;
@@ -149,21 +227,11 @@ function dualGap(emp: Float64Array, P: Float64Array, n: number, alpha: number): 
 
 /**
  * sklearn `enet_coordinate_descent_gram` with beta = 0 (pure lasso), cyclic, not positive:
- * minimises ½ wᵀQw − qᵀw + α‖w‖₁ where Q = W restricted to `idx` (read in place, no copy) and
+ * minimises ½ wᵀQw − qᵀw + α‖w‖₁ (Q: m x m row-major Gram matrix) with
  * y = q (so ‖y‖² = qᵀq). Stops when the largest coordinate change is small relative to the largest
  * coefficient AND the duality gap is below tol·‖y‖², or after maxIter sweeps.
  */
-function enetCdGram(
-  w: Float64Array,
-  alpha: number,
-  W: Float64Array,
-  n: number,
-  idx: Int32Array,
-  q: Float64Array,
-  maxIter: number,
-  tol: number,
-  H: Float64Array,
-): void {
+function enetCdGram(w: Float64Array, alpha: number, Q: Float64Array, q: Float64Array, maxIter: number, tol: number, H: Float64Array): void {
   const m = w.length;
   let yNorm2 = 0;
   for (let a = 0; a < m; a++) yNorm2 += q[a]! * q[a]!;
@@ -171,25 +239,25 @@ function enetCdGram(
   const gapTol = tol * yNorm2;
   // H = Q w
   for (let a = 0; a < m; a++) {
-    const ra = idx[a]! * n;
+    const ra = a * m;
     let s = 0;
-    for (let b = 0; b < m; b++) s += W[ra + idx[b]!]! * w[b]!;
+    for (let b = 0; b < m; b++) s += Q[ra + b]! * w[b]!;
     H[a] = s;
   }
   for (let nIter = 0; nIter < maxIter; nIter++) {
     let wMax = 0;
     let dwMax = 0;
     for (let a = 0; a < m; a++) {
-      const ra = idx[a]! * n;
-      const qaa = W[ra + idx[a]!]!;
+      const ra = a * m;
+      const qaa = Q[ra + a]!;
       if (qaa === 0) continue;
       const wOld = w[a]!;
-      if (wOld !== 0) for (let b = 0; b < m; b++) H[b] = H[b]! - wOld * W[ra + idx[b]!]!;
+      if (wOld !== 0) for (let b = 0; b < m; b++) H[b] = H[b]! - wOld * Q[ra + b]!;
       const t = q[a]! - H[a]!;
       const mag = Math.abs(t) - alpha;
       const wNew = mag > 0 ? (Math.sign(t) * mag) / qaa : 0;
       w[a] = wNew;
-      if (wNew !== 0) for (let b = 0; b < m; b++) H[b] = H[b]! + wNew * W[ra + idx[b]!]!;
+      if (wNew !== 0) for (let b = 0; b < m; b++) H[b] = H[b]! + wNew * Q[ra + b]!;
       const dw = Math.abs(wNew - wOld);
       if (dw > dwMax) dwMax = dw;
       if (Math.abs(wNew) > wMax) wMax = Math.abs(wNew);
@@ -274,16 +342,16 @@ export function glassoEbic(corr: Float64Array, n: number, nSamples: number, opts
   const o = { ...GLASSO_SELECTION_DEFAULTS, ...opts };
   const solverOpts = { tol: o.tol, enetTol: o.enetTol, maxIter: o.maxIter };
   if (o.alpha !== undefined) {
-    return { ...graphicalLasso(corr, n, o.alpha, solverOpts), alpha: o.alpha, rule: 'given', path: [] };
+    return { ...graphicalLassoScreened(corr, n, o.alpha, solverOpts), alpha: o.alpha, rule: 'given', path: [] };
   }
   if (nSamples < o.minSamplesForPath || n < 2) {
-    return { ...graphicalLasso(corr, n, o.fallbackAlpha, solverOpts), alpha: o.fallbackAlpha, rule: 'fixed', path: [] };
+    return { ...graphicalLassoScreened(corr, n, o.fallbackAlpha, solverOpts), alpha: o.fallbackAlpha, rule: 'fixed', path: [] };
   }
   let aMax = 0;
   for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) if (a !== b) aMax = Math.max(aMax, Math.abs(corr[a * n + b]!));
   if (aMax === 0) {
     // Diagonal input: every penalty gives the same (diagonal) answer.
-    return { ...graphicalLasso(corr, n, o.fallbackAlpha, solverOpts), alpha: o.fallbackAlpha, rule: 'fixed', path: [] };
+    return { ...graphicalLassoScreened(corr, n, o.fallbackAlpha, solverOpts), alpha: o.fallbackAlpha, rule: 'fixed', path: [] };
   }
   const path: GlassoPathPoint[] = [];
   let best: { res: GlassoResult; alpha: number; ebic: number } | undefined;
@@ -293,7 +361,7 @@ export function glassoEbic(corr: Float64Array, n: number, nSamples: number, opts
     const alpha = o.nAlphas === 1 ? aMax : aMax * o.alphaMinRatio ** (k / (o.nAlphas - 1));
     let res: GlassoResult;
     try {
-      res = graphicalLasso(corr, n, alpha, { ...solverOpts, covInit: prevW });
+      res = graphicalLassoScreened(corr, n, alpha, { ...solverOpts, covInit: prevW });
     } catch {
       break; // too ill-conditioned at small penalties: keep the path found so far
     }
@@ -314,7 +382,7 @@ export function glassoEbic(corr: Float64Array, n: number, nSamples: number, opts
     if (!best || ebic < best.ebic) best = { res, alpha, ebic };
   }
   if (!best) {
-    return { ...graphicalLasso(corr, n, aMax, solverOpts), alpha: aMax, rule: 'ebic', path };
+    return { ...graphicalLassoScreened(corr, n, aMax, solverOpts), alpha: aMax, rule: 'ebic', path };
   }
   return { ...best.res, alpha: best.alpha, rule: 'ebic', path };
 }

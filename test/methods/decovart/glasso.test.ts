@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { glassoEbic, graphicalLasso } from '../../../src/methods/decovart/glasso.js';
+import { glassoEbic, graphicalLasso, graphicalLassoScreened } from '../../../src/methods/decovart/glasso.js';
 import { choleskyInPlace } from '../../../src/methods/decovart/linalg.js';
 
 interface Case {
@@ -78,4 +78,16 @@ test('few samples fall back to a fixed penalty; a diagonal input stays diagonal'
   I[0] = I[4] = I[8] = 1;
   const r = glassoEbic(I, 3, 100);
   for (let k = 0; k < 9; k++) assert.ok(r.precision[k] === (k % 4 === 0 ? 1 : 0));
+});
+
+test('block screening gives the same solution as the plain solver', () => {
+  const R = empCov(true);
+  for (const alpha of [0.05, 0.15, 0.3, 0.5]) {
+    const a = graphicalLasso(R, G, alpha, { tol: 1e-10, enetTol: 1e-10 });
+    const b = graphicalLassoScreened(R, G, alpha, { tol: 1e-10, enetTol: 1e-10 });
+    for (let k = 0; k < G * G; k++) {
+      assert.ok(Math.abs(a.covariance[k]! - b.covariance[k]!) < 1e-7, `alpha ${alpha} W[${k}]`);
+      assert.ok(Math.abs(a.precision[k]! - b.precision[k]!) < 1e-6, `alpha ${alpha} P[${k}]`);
+    }
+  }
 });
