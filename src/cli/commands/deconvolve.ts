@@ -84,6 +84,10 @@ export const deconvolveCommand: CommandSpec = {
     threads: { type: 'string', description: 'Worker threads: 0 = automatic, 1 = none', default: '0', valueName: 'N' },
     seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
     raw: { type: 'boolean', description: 'Write the unnormalised coefficients instead of proportions' },
+    intervals: {
+      type: 'boolean',
+      description: 'MixupVI/scVI: 90% posterior intervals, written next to --out as PROPS.lower.csv / PROPS.upper.csv',
+    },
   },
   async run({ args, out, signal }) {
     const modelDir = optString(args, 'model');
@@ -182,11 +186,24 @@ export const deconvolveCommand: CommandSpec = {
     const summaries: Record<string, unknown>[] = [];
     for (const { spec, fitted } of fits) {
       const t0 = Date.now();
-      const res: DeconvolutionResult = await fitted.deconvolve(bulk, { layer, minGeneOverlap, seed, signal, onProgress: progress });
+      const res: DeconvolutionResult = await fitted.deconvolve(bulk, {
+        layer,
+        minGeneOverlap,
+        seed,
+        signal,
+        onProgress: progress,
+        ...(optBool(args, 'intervals') ? { options: { intervals: true } } : {}),
+      });
       const seconds = (Date.now() - t0) / 1000;
       const path = specs.length > 1 ? perMethodPath(outPath, spec.name) : outPath;
       const matrix = writeRaw && res.raw ? res.raw : res.proportions;
       await writeDenseTable(path, res.sampleNames, res.cellTypes, matrix, { cornerLabel: 'sample' });
+      for (const [tag, m] of [
+        ['lower', res.lower],
+        ['upper', res.upper],
+      ] as const) {
+        if (m) await writeDenseTable(perMethodPath(path, tag), res.sampleNames, res.cellTypes, m, { cornerLabel: 'sample' });
+      }
       const d = res.diagnostics;
       const total = d.genesUsed + d.genesMissing;
       const degenerate = Array.isArray(d.extra?.degenerate) ? (d.extra.degenerate as boolean[]).filter(Boolean).length : 0;

@@ -94,6 +94,23 @@ test('celldeconv train mixupvi -> model dir -> deconvolve --model gives the libr
       assert.ok(Math.abs(v - lib.proportions.get(s, c)) < 1e-9);
     });
   });
+  const iv = await cli(['deconvolve', '--model', modelDir, '--bulk', bulkPath, '--out', join(tmp, 'p2.csv'), '--intervals']);
+  assert.equal(iv.code, 0, iv.err);
+  const lower = readFileSync(join(tmp, 'p2.lower.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').slice(1).map(Number));
+  const upper = readFileSync(join(tmp, 'p2.upper.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',').slice(1).map(Number));
+  lower.forEach((row, s) => {
+    row.forEach((v, c) => {
+      assert.ok(v <= upper[s]![c]! + 1e-12);
+    });
+  });
   const bad = await cli(['train', 'nnls', '--reference', refPath, '--labels', 'cell_type', '--out', join(tmp, 'x')]);
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /not a trained method/);
