@@ -212,7 +212,12 @@ export class NuSvrIpm {
       }
       M[(d + 1) * p + d + 1] = sumU + kap / e;
       for (let r = 0; r < p; r++) for (let c = 0; c < r; c++) M[r * p + c] = M[c * p + r]!;
-      if (!cholesky(M, this.L, p)) break;
+      // Near the optimum the point-wise scalings span many decades and rounding can make M
+      // numerically indefinite: retry with a tiny ridge before giving up.
+      if (!choleskyRidge(M, this.L, p)) {
+        converged = mu <= 1e-8 * C * scale && rPrim <= 1e-8 * scale && rDual <= 1e-8 * (1 + A);
+        break;
+      }
 
       // Predictor (σ = 0), then corrector with Mehrotra's σ and second-order terms.
       let de = 0;
@@ -350,6 +355,19 @@ function cholesky(A: Float64Array, L: Float64Array, p: number): boolean {
     }
   }
   return true;
+}
+
+/** Cholesky with a ridge of 1e-14, 1e-12, ... times the largest diagonal entry when needed. */
+function choleskyRidge(A: Float64Array, L: Float64Array, p: number): boolean {
+  if (cholesky(A, L, p)) return true;
+  let maxDiag = 0;
+  for (let k = 0; k < p; k++) maxDiag = Math.max(maxDiag, A[k * p + k]!);
+  const B = A.slice();
+  for (let e = -14; e <= -8; e += 2) {
+    for (let k = 0; k < p; k++) B[k * p + k] = A[k * p + k]! + maxDiag * 10 ** e;
+    if (cholesky(B, L, p)) return true;
+  }
+  return false;
 }
 
 /** Solves L L^T x = b. */

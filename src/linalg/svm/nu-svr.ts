@@ -191,13 +191,10 @@ export class LinearNuSvr {
   /**
    * Membership masks, 0 for a member and NaN otherwise, so the scans need no unpredictable
    * branches: `mask - h` or `mask + h` is NaN (never selected: every NaN comparison is false) for a
-   * non-member and exactly ∓h for a member. upP/upN: I_up of class y=+1 / y=-1 (α can move up along
-   * y); lowP/lowN: I_low. (0 - h may turn -0 into +0; the sign of a zero never changes a decision.)
+   * non-member and exactly ∓h for a member. Per variable k: mask[4k] / mask[4k+1]: I_up of class
+   * y=+1 / y=-1 (α can move up along y); mask[4k+2] / mask[4k+3]: I_low. (0 - h may turn -0 into +0; the sign of a zero never changes a decision.)
    */
-  private readonly upP: Float64Array;
-  private readonly upN: Float64Array;
-  private readonly lowP: Float64Array;
-  private readonly lowN: Float64Array;
+  private readonly mask: Float64Array; // [upP, upN, lowP, lowN] per variable, interleaved
   private readonly activeSet: Int32Array;
   private readonly alphaOut: Float64Array;
   private activeSize = 0;
@@ -261,10 +258,7 @@ export class LinearNuSvr {
     this.hp = new Float64Array(L);
     this.alpha = new Float64Array(L);
     this.status = new Uint8Array(L);
-    this.upP = new Float64Array(L);
-    this.upN = new Float64Array(L);
-    this.lowP = new Float64Array(L);
-    this.lowN = new Float64Array(L);
+    this.mask = new Float64Array(4 * L);
     this.activeSet = new Int32Array(L);
     this.alphaOut = new Float64Array(L);
   }
@@ -363,10 +357,11 @@ export class LinearNuSvr {
     // I_up: y=+1 below C, or y=-1 above 0. I_low: y=+1 above 0, or y=-1 below C.
     const up = c === 0 ? st !== UPPER : st !== LOWER;
     const low = c === 0 ? st !== LOWER : st !== UPPER;
-    this.upP[k] = up && c === 0 ? 0 : Number.NaN;
-    this.upN[k] = up && c === 1 ? 0 : Number.NaN;
-    this.lowP[k] = low && c === 0 ? 0 : Number.NaN;
-    this.lowN[k] = low && c === 1 ? 0 : Number.NaN;
+    const m = this.mask;
+    m[4 * k] = up && c === 0 ? 0 : Number.NaN;
+    m[4 * k + 1] = up && c === 1 ? 0 : Number.NaN;
+    m[4 * k + 2] = low && c === 0 ? 0 : Number.NaN;
+    m[4 * k + 3] = low && c === 1 ? 0 : Number.NaN;
   }
 
   /** libsvm `Solver::Solve` specialised to Solver_NU and the SVR Q matrix. */
@@ -439,7 +434,7 @@ export class LinearNuSvr {
   private takeStep(i: number, j: number): void {
     const l = this.n;
     const L = 2 * l;
-    const { cls, ridx, QD, H, Hbar, alpha, upP, upN, lowP, lowN, K } = this;
+    const { cls, ridx, QD, H, Hbar, alpha, mask, K } = this;
     const C = this.C;
     const Ci = C;
     const Cj = C;
@@ -532,8 +527,8 @@ export class LinearNuSvr {
       const h = H[k]! + (K[baseI + rk]! * ci + K[baseJ + rk]! * cj);
       H[k] = h;
       // I_up: -y G = -H for both classes; ties go to the last index (libsvm's >=).
-      const vp = upP[k]! - h;
-      const vn = upN[k]! - h;
+      const vp = mask[4 * k]! - h;
+      const vn = mask[4 * k + 1]! - h;
       if (vp >= gmaxP) {
         gmaxP = vp;
         gmaxPIdx = k;
@@ -543,8 +538,8 @@ export class LinearNuSvr {
         gmaxNIdx = k;
       }
       // I_low: y G = H. Only the maximum value is used (stopping test), not its index.
-      const wp = lowP[k]! + h;
-      const wn = lowN[k]! + h;
+      const wp = mask[4 * k + 2]! + h;
+      const wn = mask[4 * k + 3]! + h;
       if (wp >= gmax2P) gmax2P = wp;
       if (wn >= gmax2N) gmax2N = wn;
     }
@@ -574,7 +569,7 @@ export class LinearNuSvr {
 
   /** The first scan of select_working_set over the active set (when not fused with an update). */
   private scan(): void {
-    const { H, upP, upN, lowP, lowN } = this;
+    const { H, mask } = this;
     const n = this.activeSize;
     let gmaxP = Number.NEGATIVE_INFINITY;
     let gmaxPIdx = -1;
@@ -584,8 +579,8 @@ export class LinearNuSvr {
     let gmax2N = Number.NEGATIVE_INFINITY;
     for (let k = 0; k < n; k++) {
       const h = H[k]!;
-      const vp = upP[k]! - h;
-      const vn = upN[k]! - h;
+      const vp = mask[4 * k]! - h;
+      const vn = mask[4 * k + 1]! - h;
       if (vp >= gmaxP) {
         gmaxP = vp;
         gmaxPIdx = k;
@@ -594,8 +589,8 @@ export class LinearNuSvr {
         gmaxN = vn;
         gmaxNIdx = k;
       }
-      const wp = lowP[k]! + h;
-      const wn = lowN[k]! + h;
+      const wp = mask[4 * k + 2]! + h;
+      const wn = mask[4 * k + 3]! + h;
       if (wp >= gmax2P) gmax2P = wp;
       if (wn >= gmax2N) gmax2N = wn;
     }
@@ -623,7 +618,7 @@ export class LinearNuSvr {
     const b = gmaxN + this.gmax2N;
     if (cmax(a, b) < this.eps) return 1;
     const l = this.n;
-    const { ridx, QD, H, lowP, lowN, K } = this;
+    const { ridx, QD, H, mask, K } = this;
     const n = this.activeSize;
     const ip = this.gmaxPIdx;
     const iN = this.gmaxNIdx;
@@ -639,8 +634,8 @@ export class LinearNuSvr {
     for (let j = 0; j < n; j++) {
       const h = H[j]!;
       // grad_diff = Gmax_c + H_j for the candidate's class c (NaN if j is not in I_low).
-      const gp = gmaxP + (lowP[j]! + h);
-      const gn = gmaxN + (lowN[j]! + h);
+      const gp = gmaxP + (mask[4 * j + 2]! + h);
+      const gn = gmaxN + (mask[4 * j + 3]! + h);
       let gradDiff: number;
       let quad: number;
       if (gp > 0) {
@@ -733,10 +728,8 @@ export class LinearNuSvr {
     swapF64(this.QD, i, j);
     swapF64(this.H, i, j);
     swapU8(this.status, i, j);
-    swapF64(this.upP, i, j);
-    swapF64(this.upN, i, j);
-    swapF64(this.lowP, i, j);
-    swapF64(this.lowN, i, j);
+    const m = this.mask;
+    for (let q = 0; q < 4; q++) swapF64(m, 4 * i + q, 4 * j + q);
     swapF64(this.alpha, i, j);
     swapF64(this.hp, i, j);
     swapI32(this.activeSet, i, j);
