@@ -125,6 +125,9 @@ export const MIXUPVI_QUICK: Partial<MixupVIOptions> = {
   epochs: 25,
   nEpochsKlWarmup: 100,
   intervalSamples: 30,
+  // The demo's PBMC3k train half has 16 DC and 7 platelet cells (5 after the 0.7 split); rare types
+  // are drawn with replacement into the mixup pseudobulks.
+  minCellsPerType: 2,
 };
 
 const ENUMS: Partial<Record<keyof MixupVIOptions, readonly string[]>> = {
