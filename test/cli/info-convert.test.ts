@@ -73,6 +73,16 @@ test('convert pbmc3k to h5ad: identical X and labels', async () => {
   assert.deepEqual(b.indices, a.indices);
   assert.deepEqual(b.data, a.data);
   assert.deepEqual(back.labels('cell_type'), ref.labels('cell_type'));
+  // info on an .h5ad reads metadata only, and reports the same as on the source.
+  const info = await cli(['info', h5, '--json']);
+  const j = JSON.parse(info.out) as {
+    shape: number[];
+    X: { kind: string; dtype: string; stored: number };
+    labelCounts: Record<string, Record<string, number>>;
+  };
+  assert.deepEqual(j.shape, [2638, 32738]);
+  assert.deepEqual([j.X.kind, j.X.dtype, j.X.stored], ['csr', 'float32', 2242529]);
+  assert.equal(j.labelCounts.cell_type!.Platelet, 14);
 });
 
 test('convert a gene x sample TSV with --genes-in and a label table to h5ad and CSV', async () => {

@@ -1,11 +1,12 @@
 /** `celldeconv info FILE`: what a data file holds (shape, matrix storage, layers, annotations, labels). */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { LongRunOptions } from '../../core/progress.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Column, Frame } from '../../data/frame.js';
-import { describeMatrix, type Matrix } from '../../data/matrix.js';
+import type { Matrix } from '../../data/matrix.js';
 import { datasets, isDatasetName } from '../../datasets/index.js';
-import { readDataset } from '../../io/read.js';
+import { type H5adSummary, inspectH5ad, type MatrixSummary } from '../../io/h5ad/read.js';
+import { detectFormat, readDataset } from '../../io/read.js';
 import { optBool, optString, UsageError } from '../args.js';
 import type { CommandSpec, ParsedArgs } from '../command.js';
 
@@ -51,14 +52,36 @@ function columnType(c: Column): string {
   }
 }
 
-function matrixJson(m: Matrix) {
+/** Storage summary of a matrix (also what inspectH5ad gives without reading data). */
+function summarizeMatrix(m: Matrix): MatrixSummary {
+  return { shape: [m.rows, m.cols], kind: m.kind, dtype: m.dtype, stored: m.kind === 'dense' ? m.rows * m.cols : m.nnz };
+}
+
+function summarizeDataset(ds: Dataset): H5adSummary {
   return {
-    shape: [m.rows, m.cols],
-    kind: m.kind,
-    dtype: m.dtype,
-    stored: m.kind === 'dense' ? m.rows * m.cols : m.nnz,
-    density: m.kind === 'dense' ? null : m.density,
+    shape: ds.shape,
+    X: summarizeMatrix(ds.X),
+    layers: Object.fromEntries([...ds.layers].map(([k, m]) => [k, summarizeMatrix(m)])),
+    raw: ds.raw ? { X: summarizeMatrix(ds.raw.X), var: ds.raw.var } : undefined,
+    obs: ds.obs,
+    var: ds.var,
+    obsNames: ds.obsNames,
+    varNames: ds.varNames,
+    unsKeys: Object.keys(ds.uns),
   };
+}
+
+/** "csr float32, 2.60% non-zero (2,242,529 stored)", as describeMatrix prints it. */
+function describeSummary(m: MatrixSummary): string {
+  const base = `${m.kind} ${m.dtype}`;
+  if (m.kind === 'dense') return base;
+  const cells = m.shape[0] * m.shape[1];
+  return `${base}, ${((cells === 0 ? 0 : m.stored / cells) * 100).toFixed(2)}% non-zero (${m.stored.toLocaleString('en-US')} stored)`;
+}
+
+function matrixJson(m: MatrixSummary) {
+  const cells = m.shape[0] * m.shape[1];
+  return { ...m, density: m.kind === 'dense' ? null : cells === 0 ? 0 : m.stored / cells };
 }
 
 function frameJson(f: Frame) {
@@ -105,39 +128,41 @@ export const infoCommand: CommandSpec = {
   positionals: [{ name: 'FILE', description: 'Data file, 10x directory, or bundled dataset name' }],
   async run({ args, out, signal }) {
     const input = args.positionals[0] as string;
-    const ds = await loadInput(input, args, { onProgress: out.progress(), signal });
-    const labels = labelCounts(ds.obs);
+    // .h5ad without extra labels: read metadata and annotations only, never the matrices.
+    const h5 = !optString(args, 'labels') && existsSync(input) && statSync(input).isFile() && detectFormat(input) === 'h5ad';
+    const sum = h5 ? await inspectH5ad(input) : summarizeDataset(await loadInput(input, args, { onProgress: out.progress(), signal }));
+    const labels = labelCounts(sum.obs);
     out.result({
       file: input,
-      shape: ds.shape,
-      X: matrixJson(ds.X),
-      layers: Object.fromEntries([...ds.layers].map(([k, m]) => [k, matrixJson(m)])),
-      raw: ds.raw ? { shape: [ds.raw.X.rows, ds.raw.X.cols], X: matrixJson(ds.raw.X), var: frameJson(ds.raw.var) } : null,
-      obs: frameJson(ds.obs),
-      var: frameJson(ds.var),
-      uns: Object.keys(ds.uns),
+      shape: sum.shape,
+      X: sum.X ? matrixJson(sum.X) : null,
+      layers: Object.fromEntries(Object.entries(sum.layers).map(([k, m]) => [k, matrixJson(m)])),
+      raw: sum.raw ? { shape: sum.raw.X.shape, X: matrixJson(sum.raw.X), var: frameJson(sum.raw.var) } : null,
+      obs: frameJson(sum.obs),
+      var: frameJson(sum.var),
+      uns: sum.unsKeys,
       labelCounts: Object.fromEntries(Object.entries(labels).map(([k, rows]) => [k, Object.fromEntries(rows)])),
-      obsNames: ds.obsNames.slice(0, 3),
-      varNames: ds.varNames.slice(0, 3),
+      obsNames: sum.obsNames.slice(0, 3),
+      varNames: sum.varNames.slice(0, 3),
     });
-    out.print(`${input}: ${fmt(ds.nObs)} x ${fmt(ds.nVars)} (observations x variables)`);
-    out.print(`X: ${describeMatrix(ds.X)}`);
-    out.print(`layers: ${ds.layers.size === 0 ? '(none)' : ''}`);
-    for (const [k, m] of ds.layers) out.print(`  ${k}: ${describeMatrix(m)}`);
-    if (ds.raw) out.print(`raw: ${fmt(ds.raw.X.rows)} x ${fmt(ds.raw.X.cols)}, ${describeMatrix(ds.raw.X)}`);
+    out.print(`${input}: ${fmt(sum.shape[0])} x ${fmt(sum.shape[1])} (observations x variables)`);
+    out.print(`X: ${sum.X ? describeSummary(sum.X) : '(none)'}`);
+    const layerNames = Object.keys(sum.layers);
+    out.print(`layers: ${layerNames.length === 0 ? '(none)' : ''}`);
+    for (const k of layerNames) out.print(`  ${k}: ${describeSummary(sum.layers[k] as MatrixSummary)}`);
+    if (sum.raw) out.print(`raw: ${fmt(sum.raw.X.shape[0])} x ${fmt(sum.raw.X.shape[1])}, ${describeSummary(sum.raw.X)}`);
     const names = (xs: string[]) => `${xs.slice(0, 3).join(', ')}${xs.length > 3 ? ', ...' : ''}`;
-    out.print(`obs names: ${names(ds.obsNames)}`);
-    out.print(`var names: ${names(ds.varNames)}`);
+    out.print(`obs names: ${names(sum.obsNames)}`);
+    out.print(`var names: ${names(sum.varNames)}`);
     for (const [title, f] of [
-      ['obs', ds.obs],
-      ['var', ds.var],
+      ['obs', sum.obs],
+      ['var', sum.var],
     ] as const) {
       out.print(`${title} columns (${f.columnNames.length}):`);
       const w = Math.max(4, ...f.columnNames.map((n) => n.length));
       for (const n of f.columnNames) out.print(`  ${n.padEnd(w)}  ${columnType(f.get(n))}`);
     }
-    const unsKeys = Object.keys(ds.uns);
-    if (unsKeys.length > 0) out.print(`uns: ${unsKeys.join(', ')}`);
+    if (sum.unsKeys.length > 0) out.print(`uns: ${sum.unsKeys.join(', ')}`);
     for (const [col, rows] of Object.entries(labels)) {
       out.print(`label counts (${col}):`);
       const w = Math.max(...rows.map((r) => r[0].length));

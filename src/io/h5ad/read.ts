@@ -368,3 +368,92 @@ export async function openH5adBacked(path: string, opts: { layer?: string } = {}
     throw wrapH5Error(e, path);
   }
 }
+
+/** Storage of one matrix element, read from metadata only. */
+export interface MatrixSummary {
+  shape: [number, number];
+  kind: 'dense' | 'csr' | 'csc';
+  dtype: string;
+  /** Stored values: nnz for sparse, rows*cols for dense. */
+  stored: number;
+}
+
+/** What {@link inspectH5ad} returns: everything `info` shows, without reading any matrix data. */
+export interface H5adSummary {
+  shape: [number, number];
+  X?: MatrixSummary;
+  layers: Record<string, MatrixSummary>;
+  raw?: { X: MatrixSummary; var: Frame };
+  obs: Frame;
+  var: Frame;
+  obsNames: string[];
+  varNames: string[];
+  unsKeys: string[];
+}
+
+function summarize(node: H5Node, path: string, ctx: ReadContext): MatrixSummary {
+  const { type } = encodingOf(node);
+  const dtypeName = (d: H5Dataset) => {
+    const m = d.metadata;
+    return m.type === 1 ? `float${m.size * 8}` : m.type === 0 ? `${m.signed ? 'int' : 'uint'}${m.size * 8}` : String(d.dtype);
+  };
+  if ((type === 'csr_matrix' || type === 'csc_matrix') && isGroup(node)) {
+    const shape = Array.from((plain(node.attrs.shape?.value) ?? []) as ArrayLike<number>, Number) as [number, number];
+    const data = child(node, 'data');
+    if (shape.length !== 2 || !isDataset(data)) {
+      throw new FormatError(`sparse element '${path}' is incomplete`, { code: 'E_H5AD_STRUCTURE', file: ctx.file, field: path });
+    }
+    return { shape, kind: type === 'csr_matrix' ? 'csr' : 'csc', dtype: dtypeName(data), stored: data.shape?.[0] ?? 0 };
+  }
+  if (type === 'array' && isDataset(node) && (node.shape ?? []).length === 2) {
+    const [r, c] = node.shape as [number, number];
+    return { shape: [r, c], kind: 'dense', dtype: dtypeName(node), stored: r * c };
+  }
+  throw unsupported(ctx, path, type, undefined, 'expected a dense array or a csr/csc matrix');
+}
+
+/**
+ * Describes an `.h5ad` file without reading X, layers or raw data (only obs/var and metadata), so
+ * that `celldeconv info` is fast and small on files of any size.
+ *
+ * @throws As {@link readH5ad}.
+ */
+export async function inspectH5ad(path: string): Promise<H5adSummary> {
+  const f = await openH5Read(path);
+  const ctx: ReadContext = { file: path };
+  try {
+    checkRoot(f, ctx);
+    const obs = readFrameAt(f, 'obs', ctx);
+    const vr = readFrameAt(f, 'var', ctx);
+    const xNode = child(f, 'X');
+    const X = xNode ? summarize(xNode, 'X', ctx) : undefined;
+    const layers: Record<string, MatrixSummary> = {};
+    const lg = child(f, 'layers');
+    if (lg && isGroup(lg)) for (const k of lg.keys()) layers[k] = summarize(child(lg, k) as H5Node, `layers/${k}`, ctx);
+    let raw: H5adSummary['raw'];
+    const rg = child(f, 'raw');
+    if (rg && isGroup(rg)) {
+      const rx = child(rg, 'X');
+      if (rx) raw = { X: summarize(rx, 'raw/X', ctx), var: readFrameAt(rg, 'var', ctx)?.frame ?? new Frame(0) };
+    }
+    const ug = child(f, 'uns');
+    const unsKeys = ug && isGroup(ug) ? ug.keys() : [];
+    const nObs = obs?.index.length ?? X?.shape[0] ?? 0;
+    const nVars = vr?.index.length ?? X?.shape[1] ?? 0;
+    return {
+      shape: [nObs, nVars],
+      X,
+      layers,
+      raw,
+      obs: obs?.frame ?? new Frame(nObs),
+      var: vr?.frame ?? new Frame(nVars),
+      obsNames: namesOrDefault(obs?.index, nObs, 'obs'),
+      varNames: namesOrDefault(vr?.index, nVars, 'var'),
+      unsKeys,
+    };
+  } catch (e) {
+    throw wrapH5Error(e, path);
+  } finally {
+    f.close();
+  }
+}
