@@ -340,6 +340,10 @@ test('bad input: missing, not HDF5, truncated, unsupported encodings (named with
   bad.uns = { mixed: [1, 'a'] };
   await assert.rejects(writeH5ad(keep, bad), isErr(InputError, 'E_H5AD_UNS', /uns\/mixed/));
   assert.equal(readFileSync(keep, 'utf8'), 'previous');
+  const slash = synthetic(3);
+  slash.obs.set('a/b', { kind: 'string', values: slash.obsNames });
+  await assert.rejects(writeH5ad(keep, slash), isErr(InputError, 'E_H5AD_NAME', /obs column key "a\/b"/));
+  assert.equal(readFileSync(keep, 'utf8'), 'previous');
 });
 
 test('nullable columns (anndata >= 0.10): integers, booleans and strings with a mask', async () => {

@@ -143,7 +143,21 @@ function writeLegacyCategorical(g: H5Group, name: string, c: Column & { kind: 'c
   codes.create_attribute('categories', cats.create_reference());
 }
 
+/** HDF5 treats '/' as a path separator (and '.' alone as the group itself): such keys cannot be stored. */
+function checkKey(key: string, where: string): void {
+  if (key === '' || key === '.' || key.includes('/')) {
+    throw new InputError(`${where} key ${JSON.stringify(key)} cannot be written to h5ad`, {
+      code: 'E_H5AD_NAME',
+      field: where,
+      got: key,
+      expected: "a non-empty name without '/'",
+      hint: 'Rename it (anndata rejects such keys too)',
+    });
+  }
+}
+
 function writeFrame(parent: H5Group, name: string, frame: Frame, index: readonly string[], ctx: WriteCtx): void {
+  for (const k of frame.columnNames) checkKey(k, `${name} column`);
   const g = parent.create_group(name);
   const legacy = ctx.categoricals !== 'modern' && frame.columnNames.some((k) => frame.get(k).kind === 'categorical');
   g.create_attribute('encoding-type', 'dataframe');
@@ -201,6 +215,7 @@ function emptyDict(parent: H5Group, name: string): H5Group {
 }
 
 function writeUnsValue(g: H5Group, key: string, v: Json, path: string): void {
+  checkKey(key, path);
   if (v === null) return; // anndata cannot store None either
   if (typeof v === 'string') {
     const d = g.create_dataset({ name: key, data: v, shape: [], dtype: 'S' });
@@ -288,7 +303,10 @@ export async function writeH5ad(path: string, ds: Dataset, opts: WriteH5adOption
       tick(2);
       throwIfAborted(opts.signal);
       const layers = emptyDict(f, 'layers');
-      for (const [k, m] of ds.layers) writeMatrix(layers, k, m, ctx);
+      for (const [k, m] of ds.layers) {
+        checkKey(k, 'layers');
+        writeMatrix(layers, k, m, ctx);
+      }
       tick(3);
       throwIfAborted(opts.signal);
       if (ds.raw) {
