@@ -73,6 +73,8 @@ export interface BenchmarkOptions extends LongRunOptions {
   metadata?: { data?: string; command?: string };
   /** Re-use finished cells from the state file (default true). */
   resume?: boolean;
+  /** Called as soon as a method fails (the run goes on); the failures are also returned. */
+  onFailure?: (f: BenchmarkFailure) => void;
 }
 
 /** One row of the summary: a metric's distribution for one method x granularity x n_cells. */
@@ -328,6 +330,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
             if (e instanceof AbortError) throw e;
             fits.set(spec.name, null);
             failures.push({ method: spec.name, granularity: g.name, stage: 'fit', ...describe(e) });
+            opts.onFailure?.(failures[failures.length - 1] as BenchmarkFailure);
             doneCells++;
             continue;
           }
@@ -356,6 +359,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
         } catch (e) {
           if (e instanceof AbortError) throw e;
           failures.push({ method: spec.name, granularity: g.name, nCells: n, stage: 'deconvolve', ...describe(e) });
+          opts.onFailure?.(failures[failures.length - 1] as BenchmarkFailure);
         }
         doneCells++;
         emit({ stage: 'benchmark', step: 1, total: 1, label });

@@ -133,3 +133,24 @@ test('an .h5ad reference works the same as a 10x directory', async () => {
   assert.equal(code, 0, e.text());
   assert.match(o.text(), /test-nnls\s+fine\s+[01]\.\d{3}/);
 });
+
+test('--set passes method options through the registry; failures are printed as they happen', async () => {
+  const { parseSetOptions } = await import('../../src/cli/commands/benchmark.js');
+  assert.deepEqual(parseSetOptions(['mixupvi.epochs=50', 'mixupvi.nb=true', 'scaden.name=x', 'tape.h=[1,2]']), {
+    mixupvi: { epochs: 50, nb: true },
+    scaden: { name: 'x' },
+    tape: { h: [1, 2] },
+  });
+  assert.throws(() => parseSetOptions(['epochs=5']), /--set.*METHOD\.KEY=VALUE/);
+  const { lastFitOptions } = await import('../benchmark/test-methods.js');
+  const o = capture();
+  const e = capture();
+  const code = await runCli(
+    ['benchmark', ...common, '--methods', 'test-broken,test-nnls', '--set', 'test-nnls.scale=7', '--quick', '--out', join(tmp, 'set')],
+    { stdout: o.stream, stderr: e.stream },
+  );
+  assert.equal(code, 1, 'a failed method makes the exit code 1');
+  assert.deepEqual(lastFitOptions.get('test-nnls'), { scale: 7 });
+  assert.match(e.text(), /warning: test-broken \[fine\] failed at fit: deliberately broken/);
+  assert.match(o.text(), /test-nnls\s+fine/);
+});

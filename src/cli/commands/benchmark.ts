@@ -6,7 +6,7 @@
 import '../../methods/all-methods.js';
 import { statSync } from 'node:fs';
 import { bundledGranularityPath, type GranularityMap, readGranularityMap } from '../../benchmark/granularity.js';
-import { type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
+import { type BenchmarkFailure, type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
 import { InputError } from '../../core/errors.js';
 import type { Dataset } from '../../data/dataset.js';
 import { PBMC3K_LABEL_COLUMN, pbmc3k } from '../../datasets/index.js';
@@ -51,7 +51,7 @@ export function commandLine(name: string, values: Record<string, unknown>): stri
   const parts = ['celldeconv', name];
   for (const [k, v] of Object.entries(values)) {
     if (v === undefined || v === false || ['json', 'quiet', 'debug', 'help'].includes(k)) continue;
-    parts.push(v === true ? `--${k}` : `--${k} ${String(v)}`);
+    for (const x of Array.isArray(v) ? v : [v]) parts.push(x === true ? `--${k}` : `--${k} ${String(x)}`);
   }
   return parts.join(' ');
 }
@@ -92,7 +92,9 @@ export async function runAndReport(
   opts: Omit<BenchmarkOptions, 'onProgress' | 'signal'>,
 ): Promise<number> {
   const t0 = Date.now();
-  const res = await runBenchmark({ ...opts, onProgress: out.progress(), signal });
+  const warn = (f: BenchmarkFailure) =>
+    out.error(`warning: ${f.method} [${f.granularity}${f.nCells ? `, n=${f.nCells}` : ''}] failed at ${f.stage}: ${f.message}`);
+  const res = await runBenchmark({ ...opts, onProgress: out.progress(), onFailure: warn, signal });
   out.result({
     outDir: res.outDir,
     files: res.files,
@@ -106,9 +108,7 @@ export async function runAndReport(
   for (const line of summaryTable(res)) out.print(`  ${line}`);
   if (res.resumed > 0)
     out.info(`${res.resumed} method x setting cells taken from the state file in ${res.outDir} (same seed and settings)`);
-  for (const f of res.failures) {
-    out.error(`warning: ${f.method} [${f.granularity}${f.nCells ? `, n=${f.nCells}` : ''}] failed at ${f.stage}: ${f.message}`);
-  }
+  if (res.failures.length > 0) out.error(`warning: ${res.failures.length} method run(s) failed (listed above and in the report)`);
   out.print(`Report: ${res.files.report}`);
   out.print(`Results: ${res.files.results} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   return res.failures.length > 0 ? 1 : 0;
@@ -120,7 +120,36 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   quick: { type: 'boolean', description: "Use each method's quick settings (fewer epochs...)" },
   fresh: { type: 'boolean', description: 'Ignore the state file in --out and recompute everything' },
   'report-method': { type: 'string', description: 'Method shown in the predicted-vs-true scatter (default: best)', valueName: 'NAME' },
+  set: {
+    type: 'string',
+    multiple: true,
+    description: 'Method option override, repeatable (e.g. --set mixupvi.epochs=50)',
+    valueName: 'M.KEY=VALUE',
+  },
 };
+
+/** Parses repeated `--set method.key=value` into per-method option overrides (numbers, booleans, JSON). */
+export function parseSetOptions(items: string[] | undefined): Record<string, Record<string, unknown>> | undefined {
+  if (!items || items.length === 0) return undefined;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const it of items) {
+    const m = /^([^.=\s]+)\.([^=\s]+)=(.*)$/.exec(it);
+    if (!m) throw new UsageError('invalid value', 'set', it, 'METHOD.KEY=VALUE, e.g. mixupvi.epochs=50');
+    const [, method, key, raw] = m as unknown as [string, string, string, string];
+    let v: unknown = raw;
+    if (raw === 'true' || raw === 'false') v = raw === 'true';
+    else if (raw.trim() !== '' && Number.isFinite(Number(raw))) v = Number(raw);
+    else if (/^[[{]/.test(raw)) {
+      try {
+        v = JSON.parse(raw);
+      } catch {
+        throw new UsageError('invalid JSON value', 'set', it, 'valid JSON after =, e.g. mixupvi.hidden=[128,64]');
+      }
+    }
+    out[method] = { ...(out[method] ?? {}), [key]: v };
+  }
+  return out;
+}
 
 function parseMethods(ctx: CommandContext): string[] {
   const methods = optList(ctx.args, 'methods');
@@ -198,6 +227,7 @@ export const benchmarkCommand: CommandSpec = {
       quick: optBool(args, 'quick'),
       resume: !optBool(args, 'fresh'),
       reportMethod: optString(args, 'report-method'),
+      methodOptions: parseSetOptions(args.values.set as string[] | undefined),
       metadata: { data: refName, command: commandLine('benchmark', args.values) },
     });
   },

@@ -8,7 +8,7 @@ import '../../methods/all-methods.js';
 import { listMethods } from '../../methods/registry.js';
 import { optBool, optNumber, optString } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { commandLine, loadReference, PBMC3K_LABELS, pbmc3kGranularities, RUN_OPTIONS, runAndReport } from './benchmark.js';
+import { commandLine, loadReference, PBMC3K_LABELS, parseSetOptions, pbmc3kGranularities, RUN_OPTIONS, runAndReport } from './benchmark.js';
 
 /** Demo settings: quick (default) and full (the paper's protocol, [P] §3.1 / App. E). */
 export const DEMO_SETTINGS = {
@@ -55,6 +55,7 @@ export const demoCommand: CommandSpec = {
       quick: !full || optBool(args, 'quick'),
       resume: !optBool(args, 'fresh'),
       reportMethod: optString(args, 'report-method'),
+      methodOptions: parseSetOptions(args.values.set as string[] | undefined),
       metadata: { data: 'PBMC3k (10x Genomics; Seurat tutorial labels), bundled', command: commandLine('demo', args.values) },
     });
   },
