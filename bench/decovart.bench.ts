@@ -124,7 +124,7 @@ async function toyFigure(cells: ToyCell[]): Promise<string> {
   return [
     '<!doctype html><html><head><meta charset="utf-8"><title>DeCovarT toy simulation</title>',
     '<style>body{font-family:Helvetica,Arial,sans-serif;margin:2em;max-width:1100px}</style></head><body>',
-    '<h1>DeCovarT vs NNLS on the seed\'s two-gene toy simulation</h1>',
+    "<h1>DeCovarT vs NNLS on the seed's two-gene toy simulation</h1>",
     '<p>2 genes, 2 populations, unit variances, within-population correlations r1, r2; y = p1 x1 + p2 x2, no added noise; 500 samples per cell. ',
     'DeCovarT uses the known means and covariances (as in the seed) and the correct likelihood (c = ½). Made by <code>npm run decovart:toy</code>; numbers in docs/DECOVART.md.</p>',
     `<h2>MSE per method</h2>${a}`,

@@ -47,6 +47,12 @@ export interface LmOptions {
 
 export const LM_DEFAULTS: LmOptions = { epsa: 1e-4, epsb: 1e-4, epsd: 1e-4, maxIter: 200 };
 
+/**
+ * Replaces marqLevAlg's parameter-stability measure Σ_k δ_k² (e.g. to ignore coordinates drifting to
+ * infinity at a boundary of the original parameter space). Receives θ before the step and the step.
+ */
+export type StepNorm = (theta: Float64Array, delta: Float64Array) => number;
+
 /** Why the optimiser stopped: marqLevAlg's istop 1 (converged), 2 (maxiter), 4 (numerical). */
 export type LmStop = 'converged' | 'maxiter' | 'numerical';
 
@@ -79,7 +85,7 @@ const LOG_STEP = Math.log(1.5);
  * // F(θ) = ½ θᵀAθ − bᵀθ converges in one or two iterations
  * const res = levenbergMarquardt(quadratic, new Float64Array(2));
  */
-export function levenbergMarquardt(obj: LmObjective, theta0: Float64Array, opts: Partial<LmOptions> = {}): LmResult {
+export function levenbergMarquardt(obj: LmObjective, theta0: Float64Array, opts: Partial<LmOptions> = {}, stepNorm?: StepNorm): LmResult {
   const o = { ...LM_DEFAULTS, ...opts };
   const m = obj.nParams;
   let b = Float64Array.from(theta0);
@@ -175,10 +181,9 @@ export function levenbergMarquardt(obj: LmObjective, theta0: Float64Array, opts:
     }
     cb = Math.abs(f0 - f1);
     ca = 0;
-    for (let k = 0; k < m; k++) {
-      ca += delta[k]! * delta[k]!;
-      b[k] = b[k]! + delta[k]!;
-    }
+    for (let k = 0; k < m; k++) ca += delta[k]! * delta[k]!;
+    if (stepNorm) ca = stepNorm(b, delta);
+    for (let k = 0; k < m; k++) b[k] = b[k]! + delta[k]!;
     ni++;
   }
   if (stop === 'numerical' || !allFinite(b)) {

@@ -15,6 +15,12 @@ export interface SampleSolveOptions extends LmOptions {
   initFloor: number;
   /** Final proportions below this are set to 0 and the rest renormalised ("enforce identifiability"). */
   zeroBelow: number;
+  /**
+   * Proportions below this (before and after a step) are "at the boundary": their θ drifts to −∞ by
+   * about 1 per Newton step with no change in ℓ, so marqLevAlg's Σδ² never falls below epsa. Such
+   * coordinates are left out of the parameter-stability criterion (0 disables this: pure marqLevAlg).
+   */
+  boundaryP: number;
 }
 
 export const SAMPLE_SOLVE_DEFAULTS: SampleSolveOptions = {
@@ -25,6 +31,7 @@ export const SAMPLE_SOLVE_DEFAULTS: SampleSolveOptions = {
   init: 'nnls',
   initFloor: 1e-3,
   zeroBelow: 1e-10,
+  boundaryP: 1e-6,
 };
 
 /** What one sample's solve reports. */
@@ -54,6 +61,42 @@ export function nnlsProportions(muGT: Float64Array, G: number, J: number, y: Flo
   if (!(s > 0) || !Number.isFinite(s)) return new Float64Array(J).fill(1 / J);
   for (let j = 0; j < J; j++) x[j] = x[j]! / s;
   return x;
+}
+
+/**
+ * Parameter stability that ignores proportions at the simplex boundary. With every proportion
+ * ≥ `boundaryP` it is exactly marqLevAlg's Σ_k δ_k². Otherwise, over the set A of proportions that are
+ * not at the boundary, it is the same measure for the softmax re-referenced to the largest proportion
+ * r ∈ A: Σ_{k∈A, k≠r} (Δ ln p_k − Δ ln p_r)².
+ */
+export function boundaryStepNorm(J: number, boundaryP: number): (theta: Float64Array, delta: Float64Array) => number {
+  const p0 = new Float64Array(J);
+  const p1 = new Float64Array(J);
+  const t1 = new Float64Array(J - 1);
+  return (theta, delta) => {
+    thetaToP(theta, p0);
+    for (let k = 0; k < J - 1; k++) t1[k] = theta[k]! + delta[k]!;
+    thetaToP(t1, p1);
+    let all = true;
+    let r = 0;
+    for (let k = 0; k < J; k++) {
+      if (Math.max(p0[k]!, p1[k]!) < boundaryP) all = false;
+      if (p1[k]! > p1[r]!) r = k;
+    }
+    let s = 0;
+    if (all) {
+      for (let k = 0; k < J - 1; k++) s += delta[k]! * delta[k]!;
+      return s;
+    }
+    // Δ ln p_k = δ_k − Δ ln A (k < J), Δ ln p_J = −Δ ln A: differences to r need only δ.
+    const dr = r < J - 1 ? delta[r]! : 0;
+    for (let k = 0; k < J; k++) {
+      if (k === r || Math.max(p0[k]!, p1[k]!) < boundaryP) continue;
+      const d = (k < J - 1 ? delta[k]! : 0) - dr;
+      s += d * d;
+    }
+    return s;
+  };
 }
 
 /**
@@ -92,7 +135,7 @@ export function solveSample(lik: DecovartLikelihood, muGT: Float64Array, y: Floa
       return -e.value;
     },
   };
-  const res = levenbergMarquardt(obj, theta0, opts);
+  const res = levenbergMarquardt(obj, theta0, opts, opts.boundaryP > 0 ? boundaryStepNorm(J, opts.boundaryP) : undefined);
   const out = thetaToP(res.theta, new Float64Array(J));
   let ok = Number.isFinite(res.value);
   for (let j = 0; j < J; j++) if (!Number.isFinite(out[j]!)) ok = false;

@@ -8,7 +8,7 @@ import { categoricalFrom, Frame } from '../../../src/data/frame.js';
 import { DecovartLikelihood } from '../../../src/methods/decovart/likelihood.js';
 import { levenbergMarquardt } from '../../../src/methods/decovart/lm.js';
 import { decovart, selectSpecificGenes } from '../../../src/methods/decovart/method.js';
-import { SAMPLE_SOLVE_DEFAULTS, solveSample } from '../../../src/methods/decovart/solve.js';
+import { boundaryStepNorm, SAMPLE_SOLVE_DEFAULTS, solveSample } from '../../../src/methods/decovart/solve.js';
 import { Signature } from '../../../src/signature/signature.js';
 
 const TYPES = ['A', 'B', 'C'];
@@ -221,4 +221,25 @@ test('gene cap keeps the most specific genes, round robin over types', () => {
   const mu = Float64Array.from(MU.flat());
   assert.deepEqual(selectSpecificGenes(mu, 3, 6, 3), [0, 1, 2]);
   assert.deepEqual(selectSpecificGenes(mu, 3, 6, 0), [0, 1, 2, 3, 4, 5]);
+});
+
+test('boundary-aware parameter stability: marqLevAlg Σδ² inside the simplex, vanishing proportions ignored', () => {
+  const norm = boundaryStepNorm(3, 1e-6);
+  const th = Float64Array.of(0.2, -0.1);
+  const d = Float64Array.of(0.01, -0.02);
+  assert.ok(Math.abs(norm(th, d) - (0.01 ** 2 + 0.02 ** 2)) < 1e-15);
+  // p_1 -> 0 (θ_1 = -30 drifting by -1): only the remaining pair counts
+  const th2 = Float64Array.of(-30, 0.5);
+  assert.ok(norm(th2, Float64Array.of(-1, 0.001)) < 1e-5);
+  // p_J -> 0 (all θ large, moving together): re-referenced, stable
+  const th3 = Float64Array.of(30, 30.5);
+  assert.ok(norm(th3, Float64Array.of(1, 1.0001)) < 1e-6);
+});
+
+test('a mixture with an absent cell type converges (boundary) and gives it ~0', async () => {
+  const ref = makeReference([60, 60, 60], 6);
+  const fitted = await decovart.fit(ref, { labelsKey: 'cell_type', signature: SIG });
+  const res = await fitted.deconvolve(makeBulk([[0.5, 0.5, 0]]));
+  assert.equal(res.diagnostics.converged[0], true, String((res.diagnostics.extra?.stop as string[])[0]));
+  assert.ok(res.proportions.get(0, 2) < 0.02);
 });
