@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- io`: reading the bundled PBMC3k (10x Matrix Market, 7.3 MB gzip, 2,638 cells x
  * 32,738 genes, 2,242,529 non-zeros) into a CSR Dataset, writing it as .h5ad and reading that back
- * (fully, and 10 backed row blocks), writing a 10x directory, plus the gunzip share of the mtx read
+ * (fully, and 10 backed row blocks), writing a 10x directory, writing and reading a 20,000 x 100
+ * dense TSV.gz (a bulk-sized table), plus the gunzip share of the mtx read
  * and the peak RSS (after the mtx reads, before h5wasm is loaded, and for the whole run). Each figure is the median of BENCH_REPEATS (default 3) runs; wall and CPU time are both
  * given because the machine may be shared.
  *
@@ -13,10 +14,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Rng } from '../src/core/rng.js';
+import { DenseMatrix } from '../src/data/dense.js';
 import { pbmc3kPath } from '../src/datasets/index.js';
 import { openH5adBacked, readH5ad } from '../src/io/h5ad/read.js';
 import { writeH5ad } from '../src/io/h5ad/write.js';
 import { readTenx, writeTenx } from '../src/io/mtx.js';
+import { readDenseTable, writeDenseTable } from '../src/io/table.js';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const PY = '/usr/bin/python3';
@@ -65,6 +69,18 @@ try {
   });
   const tenx = join(dir, 'tenx');
   const writeMtx = await timeIt(() => writeTenx(tenx, ds));
+  // A bulk-sized dense table: 20,000 genes x 100 samples (2M cells), gzipped TSV, seeded values.
+  const rng = new Rng(0);
+  const bulk = new DenseMatrix(
+    20000,
+    100,
+    Float64Array.from({ length: 2e6 }, () => Math.round(rng.gamma(0.5) * 1e4) / 100),
+  );
+  const tsv = join(dir, 'bulk.tsv.gz');
+  const genes = Array.from({ length: 20000 }, (_, i) => `GENE${i}`);
+  const samples = Array.from({ length: 100 }, (_, j) => `S${j}`);
+  const writeTsv = await timeIt(() => writeDenseTable(tsv, genes, samples, bulk, { cornerLabel: 'gene' }));
+  const readTsv = await timeIt(() => readDenseTable(tsv));
   const peakMb = process.resourceUsage().maxRSS / 1024;
   console.log(`PBMC3k ${ds.nObs} x ${ds.nVars}, ${ds.X.kind === 'dense' ? '' : `${ds.X.nnz} non-zeros`}; median of ${REPEATS}`);
   console.log(`gunzip matrix.mtx.gz only (zlib):        ${fmt(gunzip)}`);
@@ -73,6 +89,8 @@ try {
   console.log(`read .h5ad -> Dataset:                   ${fmt(readH5)}`);
   console.log(`backed .h5ad, 10 row blocks of 264:      ${fmt(backed)}`);
   console.log(`write 10x directory (gzip):              ${fmt(writeMtx)}`);
+  console.log(`write 20,000 x 100 TSV.gz:               ${fmt(writeTsv)}`);
+  console.log(`read 20,000 x 100 TSV.gz (csv-parse):    ${fmt(readTsv)}`);
   console.log(`peak RSS after the mtx reads:            ${peakMtxMb.toFixed(0)} MB`);
   console.log(
     `peak RSS of the whole run:               ${peakMb.toFixed(0)} MB (includes ~0.6 GB that tsx spends loading h5wasm's 4 MB module)`,
