@@ -78,6 +78,14 @@ export const dwlsSolver: SignatureSolver<DwlsOpts, DwlsPrepared> = {
       nMult = r.nMultipliers;
     } else if (Array.isArray(o.dampening)) {
       d = o.dampening[sample] ?? Number.NaN;
+      if (!(d >= 1)) {
+        throw new InputError('no dampening constant for this bulk sample', {
+          code: 'E_OPTION',
+          field: 'dampening',
+          got: `${o.dampening.length} constants, sample index ${sample}`,
+          expected: 'one constant >= 1 per bulk sample, in bulk order',
+        });
+      }
     } else d = o.dampening as number;
     const r = p.wls.iterate(y, p.x0, { tol: o.tol, maxIter: o.maxIter, dampening: d, clip: o.clip }, out);
     return { ...r, extra: { dampening: d, nMultipliers: nMult } };

@@ -24,3 +24,15 @@ for (const dir of ['synth', 'shuffled']) {
     assert.ok(d < 1e-6, `max rel diff ${d}`);
   });
 }
+
+test('dwls with per-sample constants from the reference (--info-out) matches to 1e-6; too few constants is a typed error', async () => {
+  const ref = loadOut('synth', 'out_dwls.csv');
+  const info = loadOut('synth', 'info_dwls.csv');
+  const dampening = Array.from(info.values.col(info.colNames.indexOf('dampening')));
+  const fitted = await dwlsMethod.fit(null, { signature: loadSignature('synth'), options: { dampening } });
+  const res = await fitted.deconvolve(loadBulk('synth'), { options: { threads: 1 } });
+  const d = maxRelDiff(res.raw!.data, ref.values.data, 1e-6 * Math.max(...ref.values.data));
+  assert.ok(d < 1e-6, `max rel diff ${d}`);
+  const short = await dwlsMethod.fit(null, { signature: loadSignature('synth'), options: { dampening: dampening.slice(0, 3) } });
+  await assert.rejects(short.deconvolve(loadBulk('synth'), { options: { threads: 1 } }), { code: 'E_OPTION' });
+});
