@@ -17,7 +17,8 @@ export interface ReadLabelsOptions {
 /**
  * Reads a label table for the given cells.
  *
- * The first line is a header unless its first cell is one of the barcodes. The barcode column is
+ * The first line is a header unless its first cell is one of the barcodes (joining by order: unless
+ * the table has exactly one line per cell). The barcode column is
  * the column whose values match the most `cellNames`; when no column matches any, rows are joined by
  * order (the table must then have exactly one row per cell). Columns are typed by
  * {@link inferColumn} (strings with few distinct values become categorical). A header-less table
@@ -40,8 +41,13 @@ export function readLabels(path: string, cellNames: readonly string[], opts: Rea
   });
   const first = rows[0] as string[];
   let header: string[];
-  if (cellIndex.has(first[0] ?? '') && !opts.byOrder) {
-    header = first.map((_, c) => (c === 0 ? 'barcode' : c === 1 ? 'label' : `label_${c}`));
+  // No header when the first cell is a barcode, or (joining by order) when there is exactly one row per cell.
+  const headerless = opts.byOrder ? rows.length === cellNames.length : cellIndex.has(first[0] ?? '');
+  if (headerless) {
+    const startsWithBarcode = !opts.byOrder || cellIndex.has(first[0] ?? '');
+    header = first.map((_, c) =>
+      startsWithBarcode ? (c === 0 ? 'barcode' : c === 1 ? 'label' : `label_${c}`) : c === 0 ? 'label' : `label_${c + 1}`,
+    );
   } else {
     header = first.map((h, c) => (h === '' ? (c === 0 ? 'index' : `column_${c}`) : h));
     rows = rows.slice(1);

@@ -200,6 +200,9 @@ test('labels: join by barcode, by order, and mismatches', () => {
   const order = readLabels(file('o.tsv', 'cell_type\nA\nB\nA\n'), cells);
   const oc = order.get('cell_type');
   assert.ok(oc.kind === 'categorical' && Array.from(oc.codes, (k) => oc.categories[k]).join() === 'A,B,A');
+  const orderNoHeader = readLabels(file('onh.tsv', 'A\nB\nA\n'), cells, { byOrder: true });
+  const onh = orderNoHeader.get('label');
+  assert.ok(onh.kind === 'categorical' && Array.from(onh.codes, (k) => onh.categories[k]).join() === 'A,B,A');
   const forced = readLabels(file('f.tsv', 'barcode\tcell_type\nc3\tA\nc2\tB\nc1\tC\n'), cells, { byOrder: true });
   const fb = forced.get('barcode');
   assert.ok(fb.kind === 'string' && fb.values.join() === 'c3,c2,c1');

@@ -4,6 +4,7 @@ import { optNumber, optString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadInput, READ_OPTIONS } from './info.js';
 
+/** The `convert` command (registered in commands/index.ts). */
 export const convertCommand: CommandSpec = {
   name: 'convert',
   summary: 'Convert between .h5ad, 10x Matrix Market and CSV/TSV (optionally adding a label table)',

@@ -113,6 +113,7 @@ export function labelCounts(f: Frame): Record<string, [string, number][]> {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The `info` command (registered in commands/index.ts). */
 export const infoCommand: CommandSpec = {
   name: 'info',
   summary: 'Describe a data file: shape, X storage, layers, obs/var columns, label counts',
