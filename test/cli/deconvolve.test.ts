@@ -105,3 +105,47 @@ test('too little gene overlap is an input error (exit 3) that says what was foun
   assert.match(m.err, /unknown method 'nope'/);
   assert.ok(readFileSync(SIG, 'utf8').length > 0);
 });
+
+test('deconvolve --reference builds the signature from labelled cells and recovers a mixture', async () => {
+  const { writeLabelledTenx } = await import('../benchmark/cli-helpers.js');
+  const { syntheticCells } = await import('../benchmark/synthetic.js');
+  const ref = join(tmp, 'ref10x');
+  await writeLabelledTenx(ref, [40, 30, 30]);
+  // bulk samples: known mixtures of the true type profiles (same generator, same seed as the 10x dir)
+  const { profiles, ds } = syntheticCells([40, 30, 30], 40, 5);
+  const G = ds.nVars;
+  const mix = [
+    [0.6, 0.3, 0.1],
+    [0.2, 0.2, 0.6],
+  ];
+  const lines = [['sample', ...ds.varNames].join(',')];
+  mix.forEach((p, i) => {
+    const row = ds.varNames.map((_, g) => 1000 * p.reduce((s, pc, t) => s + pc * profiles[t * G + g]!, 0));
+    lines.push([`mix${i}`, ...row].join(','));
+  });
+  const bulk = join(tmp, 'mix.csv');
+  writeFileSync(bulk, `${lines.join('\n')}\n`);
+  const out = join(tmp, 'ref_props.csv');
+  const r = await cli([
+    'deconvolve',
+    '--method',
+    'nnls',
+    '--reference',
+    ref,
+    '--labels',
+    'cell_type',
+    '--bulk',
+    bulk,
+    '--genes-in',
+    'columns',
+    '--out',
+    out,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const got = readCsv(out);
+  assert.deepEqual(got.rowNames, ['mix0', 'mix1']);
+  // signature values are relative counts (per-cell normalised), so proportions are close, not exact
+  for (let i = 0; i < 2; i++)
+    for (let t = 0; t < 3; t++) assert.ok(Math.abs(got.values.get(i, t) - mix[i]![t]!) < 0.1, `${i},${t}: ${got.values.get(i, t)}`);
+});
