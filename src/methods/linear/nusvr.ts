@@ -60,6 +60,9 @@ export interface NuSvrMethodOptions {
 
 type Opts = NuSvrMethodOptions & SignatureMethodBaseOptions;
 
+/** The libsvm solver keeps the genes x genes kernel in float32: 8,000 genes = 244 MiB. */
+export const MAX_LIBSVM_GENES = 8000;
+
 interface CibersortPrepared {
   mode: 'cibersort';
   /** Standardised signature, genes x types row-major. */
@@ -128,6 +131,17 @@ function fitQuality(
 /** The per-sample nu-SVR solver (exported for worker threads). */
 export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
   prepare(S, G, C, opts) {
+    if (opts.solver === 'libsvm' && G > MAX_LIBSVM_GENES) {
+      throw new InputError(
+        `nusvr: ${G} genes is too many for the libsvm solver (its genes x genes kernel would need ${Math.round((G * G * 4) / 2 ** 20)} MiB)`,
+        {
+          code: 'E_TOO_MANY_GENES',
+          got: G,
+          expected: `at most ${MAX_LIBSVM_GENES} genes`,
+          hint: "Use options { solver: 'ipm' } (no kernel matrix), or a signature with fewer marker genes",
+        },
+      );
+    }
     if (opts.mode === 'pydeconv') {
       let sMin = Number.POSITIVE_INFINITY;
       let sMax = Number.NEGATIVE_INFINITY;

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { CelldeconvError } from '../../../src/core/errors.js';
 import { Dataset } from '../../../src/data/dataset.js';
 import { DenseMatrix } from '../../../src/data/dense.js';
-import { nusvrMethod } from '../../../src/methods/linear/nusvr.js';
+import { MAX_LIBSVM_GENES, nusvrMethod } from '../../../src/methods/linear/nusvr.js';
+import { Signature } from '../../../src/signature/signature.js';
 import { loadBulk, loadSignatureAsPandas, loadSignatureCsv, readCsv } from '../../fixtures/nusvr/load.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -187,6 +188,33 @@ test('nusvr rejects bad options with a typed error naming the option', async () 
       return true;
     });
   }
+});
+
+test('nusvr refuses a signature too large for the libsvm kernel, with a hint to use the ipm solver', async () => {
+  const G = MAX_LIBSVM_GENES + 1;
+  const genes = Array.from({ length: G }, (_, g) => `G${g}`);
+  const vals = new Float64Array(2 * G);
+  for (let g = 0; g < G; g++) {
+    vals[g] = 1 + (g % 7);
+    vals[G + g] = 1 + (g % 5);
+  }
+  const sig = new Signature(['A', 'B'], genes, new DenseMatrix(2, G, vals));
+  const bulk = new Dataset({
+    X: new DenseMatrix(
+      1,
+      G,
+      Float64Array.from({ length: G }, (_, g) => 2 + (g % 3)),
+    ),
+    obsNames: ['s'],
+    varNames: genes,
+  });
+  const fitted = await nusvrMethod.fit(null, { signature: sig, options: { threads: 1 } });
+  await assert.rejects(fitted.deconvolve(bulk), (e: unknown) => {
+    assert.ok(e instanceof CelldeconvError);
+    assert.equal(e.code, 'E_TOO_MANY_GENES');
+    assert.match(e.message, /solver: 'ipm'/);
+    return true;
+  });
 });
 
 test('nusvr is registered with CIBERSORT defaults', async () => {
