@@ -310,6 +310,10 @@ test('bad input: missing, not HDF5, truncated, unsupported encodings (named with
     readH5ad(p1),
     isErr(FormatError, 'E_H5AD_ENCODING', /unsupported encoding 'awkward-array' \(version 0\.1\.0\) at element 'obs\/n'/),
   );
+  const tenxH5 = await craft('cellranger.h5', (f) => {
+    f.create_group('matrix').create_dataset({ name: 'data', data: new Int32Array([1, 2]) });
+  });
+  await assert.rejects(readH5ad(tenxH5), isErr(FormatError, 'E_H5AD_STRUCTURE', /not an AnnData file.*10x Cell Ranger/));
   const p2 = await craft('xversion.h5ad', (f) => {
     tagged(f, 'anndata', '0.1.0');
     const x = f.create_group('X');

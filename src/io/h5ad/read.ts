@@ -105,6 +105,17 @@ function namesOrDefault(index: string[] | undefined, n: number, prefix: string):
 function checkRoot(f: H5File, ctx: ReadContext): void {
   const t = attrString(f, 'encoding-type');
   if (t !== undefined && t !== 'anndata') throw unsupported(ctx, '/', t, attrString(f, 'encoding-version'), 'the root must be an AnnData');
+  const keys = f.keys();
+  if (!keys.includes('X') && !keys.includes('obs') && !keys.includes('var')) {
+    throw new FormatError('HDF5 file is not an AnnData file (no X, obs or var at the root)', {
+      code: 'E_H5AD_STRUCTURE',
+      file: ctx.file,
+      got: keys.slice(0, 5),
+      hint: keys.includes('matrix')
+        ? 'This looks like a 10x Cell Ranger .h5; export the matrix as Matrix Market (or read it with scanpy.read_10x_h5 and write_h5ad)'
+        : 'Write the file with anndata (adata.write_h5ad)',
+    });
+  }
 }
 
 /**
