@@ -54,15 +54,22 @@ test('nusvr (pydeconv) matches linear_ref.py --svr-mode pydeconv (raw and --rati
   for (const v of res.raw!.data) assert.ok(v >= 0, 'onlyPositive clips negatives');
 });
 
-test('nusvr from the CSV read with a correctly rounded parser: a different libsvm path, close to the reference', async () => {
+test('nusvr from the CSV read with a correctly rounded parser equals the reference run on the same values (1e-12)', async () => {
   // pandas' default float parser is off by one ulp on ~1/4 of the signature values (see the
-  // fixture README); the SMO path then differs and the answer moves within libsvm's tolerance.
+  // fixture README), which sends libsvm down another path. Given the values a correctly rounded
+  // parser (JavaScript's Number, pandas float_precision='round_trip') returns, the reference's
+  // own functions give ref_*_roundtrip.csv, and we reproduce those exactly.
   const sig = loadSignatureCsv();
   const c = await run({}, sig);
   const p = await run({ mode: 'pydeconv' }, sig);
+  const ec = maxAbsDiff(c.proportions.data, readCsv('ref_cibersort_roundtrip.csv').values.data);
+  const ep = maxAbsDiff(p.raw!.data, readCsv('ref_pydeconv_roundtrip.csv').values.data);
+  assert.ok(ec <= 1e-12 && ep <= 1e-12, `cibersort ${ec}, pydeconv ${ep}`);
+  assert.deepEqual((c.diagnostics.extra as { nu: number[] }).nu, Array.from(readCsv('ref_cibersort_roundtrip_info.csv').values.data));
+  // Against the pandas-parsed reference the last-bit input differences move the answer within
+  // libsvm's tolerance: measured 3.6e-4 (cibersort) and 2.5e-3 (pydeconv) on this set.
   const dc = maxAbsDiff(c.proportions.data, readCsv('ref_cibersort.csv').values.data);
   const dp = maxAbsDiff(p.proportions.data, readCsv('ref_pydeconv_ratio.csv').values.data);
-  // Measured 3.6e-4 (cibersort) and 2.5e-3 (pydeconv): the size of libsvm's own stopping error.
   assert.ok(dc < 5e-3 && dp < 1e-2, `cibersort ${dc}, pydeconv ${dp}`);
 });
 
