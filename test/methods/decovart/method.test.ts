@@ -240,6 +240,6 @@ test('a mixture with an absent cell type converges (boundary) and gives it ~0', 
   const ref = makeReference([60, 60, 60], 6);
   const fitted = await decovart.fit(ref, { labelsKey: 'cell_type', signature: SIG });
   const res = await fitted.deconvolve(makeBulk([[0.5, 0.5, 0]]));
-  assert.equal(res.diagnostics.converged[0], true, String((res.diagnostics.extra?.stop as string[])[0]));
+  assert.equal(res.diagnostics.converged[0], true, String((res.diagnostics.extra!.stop as string[])[0]));
   assert.ok(res.proportions.get(0, 2) < 0.02);
 });
