@@ -24,8 +24,10 @@ export interface GlassoOptions {
   maxIter: number;
 }
 
+/** sklearn `graphical_lasso` defaults. */
 export const GLASSO_DEFAULTS: GlassoOptions = { tol: 1e-4, enetTol: 1e-4, maxIter: 100 };
 
+/** Output of {@link graphicalLasso}. */
 export interface GlassoResult {
   /** Estimated covariance W (G x G row-major), positive definite, W ≈ Θ⁻¹. */
   covariance: Float64Array;
@@ -299,6 +301,7 @@ export interface GlassoPathPoint {
   ebic: number;
 }
 
+/** Output of {@link glassoEbic}: the chosen solution, its penalty, and the path. */
 export interface GlassoSelection extends GlassoResult {
   /** Chosen penalty. */
   alpha: number;
@@ -322,6 +325,7 @@ export interface GlassoSelectionOptions extends GlassoOptions {
   alpha?: number;
 }
 
+/** specs/decovart.md: 20 penalties down to 1 % of α_max, EBIC γ = 0.5, fixed α = 0.1 below 10 samples. */
 export const GLASSO_SELECTION_DEFAULTS: GlassoSelectionOptions = {
   ...GLASSO_DEFAULTS,
   nAlphas: 20,

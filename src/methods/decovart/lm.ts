@@ -45,6 +45,7 @@ export interface LmOptions {
   maxIter: number;
 }
 
+/** DeCovarT's marqLevAlg call: epsa = epsb = epsd = 1e-4, maxiter = 200. */
 export const LM_DEFAULTS: LmOptions = { epsa: 1e-4, epsb: 1e-4, epsd: 1e-4, maxIter: 200 };
 
 /**
@@ -56,6 +57,7 @@ export type StepNorm = (theta: Float64Array, delta: Float64Array) => number;
 /** Why the optimiser stopped: marqLevAlg's istop 1 (converged), 2 (maxiter), 4 (numerical). */
 export type LmStop = 'converged' | 'maxiter' | 'numerical';
 
+/** Output of {@link levenbergMarquardt}. */
 export interface LmResult {
   /** Final parameters (the best point seen when stopping for a numerical failure). */
   theta: Float64Array;

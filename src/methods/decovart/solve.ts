@@ -23,6 +23,7 @@ export interface SampleSolveOptions extends LmOptions {
   boundaryP: number;
 }
 
+/** marqLevAlg thresholds of the R package, NNLS start, boundary rule on. */
 export const SAMPLE_SOLVE_DEFAULTS: SampleSolveOptions = {
   epsa: 1e-4,
   epsb: 1e-4,

@@ -23,13 +23,16 @@ export const TOY_OVERLAPS: ToyOverlap[] = [
   { name: 'low overlap', mu1: [20, 40], mu2: [40, 20] },
 ];
 
+/** Within-population correlations r1, r2 of the grid (seed §3.1). */
 export const TOY_CORRELATIONS = [-0.8, -0.6, -0.4, -0.2, 0, 0.2, 0.4, 0.6, 0.8];
 
+/** True proportions (p1, p2) of the two settings in the task (seed: (0.5, 0.5) and (0.95, 0.05)). */
 export const TOY_PROPORTIONS: [number, number][] = [
   [0.5, 0.5],
   [0.95, 0.05],
 ];
 
+/** Settings of {@link runToyExperiment}. */
 export interface ToyOptions {
   seed: number;
   nSamples: number;
@@ -42,6 +45,7 @@ export interface ToyOptions {
   solve: Partial<SampleSolveOptions>;
 }
 
+/** The task's experiment: 500 samples per cell, seed 2, correct likelihood. */
 export const TOY_DEFAULTS: ToyOptions = {
   seed: 2,
   nSamples: 500,
