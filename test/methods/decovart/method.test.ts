@@ -243,3 +243,30 @@ test('a mixture with an absent cell type converges (boundary) and gives it ~0', 
   assert.equal(res.diagnostics.converged[0], true, String((res.diagnostics.extra!.stop as string[])[0]));
   assert.ok(res.proportions.get(0, 2) < 0.02);
 });
+
+test('without a signature, fit builds one from raw counts (signature builder genes) and deconvolves pseudobulk-like mixtures', async () => {
+  const rng = new Rng(21);
+  const nG = 40;
+  const genes = Array.from({ length: nG }, (_, g) => `gene${g}`);
+  const rates = TYPES.map((_, j) => Array.from({ length: nG }, (_, g) => (Math.floor(g / 5) === j ? 20 : 2) + (g % 3)));
+  const rows: number[][] = [];
+  const labels: string[] = [];
+  for (let j = 0; j < 3; j++) {
+    for (let c = 0; c < 40; c++) {
+      rows.push(rates[j]!.map((r) => rng.poisson(r)));
+      labels.push(TYPES[j]!);
+    }
+  }
+  const X = DenseMatrix.fromRows(rows);
+  const ref = new Dataset({ X, varNames: genes, obs: new Frame(rows.length, { cell_type: categoricalFrom(labels) }) });
+  const fitted = await decovart.fit(ref, { labelsKey: 'cell_type' });
+  assert.ok(fitted.genes.length >= 3 && fitted.genes.length <= nG);
+  // bulk = relative counts of the type means mixed with p
+  const p = [0.5, 0.3, 0.2];
+  const y = genes.map((_, g) => p.reduce((s, pj, j) => s + pj * (rates[j]![g]! / rates[j]!.reduce((a, b) => a + b, 0)) * 1e4, 0));
+  const Y = DenseMatrix.fromRows([y]);
+  const res = await fitted.deconvolve(new Dataset({ X: Y, layers: { relative_counts: Y }, varNames: genes }));
+  const order = res.cellTypes.map((t) => TYPES.indexOf(t));
+  for (let j = 0; j < 3; j++)
+    assert.ok(Math.abs(res.proportions.get(0, j) - p[order[j]!]!) < 0.08, `${res.cellTypes[j]}: ${res.proportions.get(0, j)}`);
+});
