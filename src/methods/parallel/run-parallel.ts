@@ -13,6 +13,8 @@ import { AbortError } from '../../core/errors.js';
 export const PARALLEL_MIN_FLOPS = 3e8;
 /** Same threshold when running from TypeScript sources (tsx): each worker then compiles the modules again (~1 s). */
 export const PARALLEL_MIN_FLOPS_TSX = 1e9;
+/** Threshold when two pooled workers are already running (no start-up to pay). */
+export const PARALLEL_MIN_FLOPS_WARM = 3e7;
 
 /** Where a worker finds the solver. */
 export interface WorkerSolverLocation {
@@ -69,7 +71,9 @@ export function chooseThreads(requested: number, nSamples: number, costPerSample
   if (!canUseWorkers || requested === 1 || nSamples < 2) return 1;
   if (requested >= 2) return Math.min(Math.floor(requested), nSamples);
   if (availableParallelism() < 2 || nSamples < 8) return 1;
-  const min = import.meta.url.endsWith('.ts') ? PARALLEL_MIN_FLOPS_TSX : PARALLEL_MIN_FLOPS;
+  // Workers already started (pooled) cost only the message round trip.
+  const warm = pool.length - busy.size >= 2;
+  const min = warm ? PARALLEL_MIN_FLOPS_WARM : import.meta.url.endsWith('.ts') ? PARALLEL_MIN_FLOPS_TSX : PARALLEL_MIN_FLOPS;
   return nSamples * costPerSample >= min ? 2 : 1;
 }
 
