@@ -41,14 +41,24 @@ function median(a: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
+/** CPU seconds (all threads of this process) per call, from the last timing; robust to a loaded machine. */
+let lastCpu = Number.NaN;
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 function timeIt(f: () => void, n: number): number {
   f();
   const t: number[] = [];
+  const c0 = cpuNow();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     f();
     t.push(performance.now() - t0);
   }
+  lastCpu = (cpuNow() - c0) / n;
   return median(t) / 1000;
 }
 
@@ -123,9 +133,11 @@ console.log(`\none training step: batch ${B} x ${G} genes, hidden ${H}, latent $
 setFastMatMul(true);
 const fast = makeStep();
 const sFast = timeIt(fast.step, STEPS);
+const cpuFast = lastCpu;
 const prof = await tf.profile(() => fast.step());
 fast.dispose();
 let sStock = Number.NaN;
+let cpuStock = Number.NaN;
 if (process.env.BENCH_NN_STOCK !== '0') {
   // "Before": tfjs-core's own BatchMatMul gradient (matMul with transposeA/transposeB flags) instead of
   // ours (src/nn/gradients.ts registers an explicit-transpose version), and no custom-gradient matmul.
@@ -142,14 +154,17 @@ if (process.env.BENCH_NN_STOCK !== '0') {
   setFastMatMul(false);
   const stock = makeStep();
   sStock = timeIt(stock.step, Math.max(1, Math.min(STEPS, 2)));
+  cpuStock = lastCpu;
   stock.dispose();
   setFastMatMul(true);
   tf.unregisterGradient('BatchMatMul');
   tf.registerGradient(ours);
 }
-console.log(`| matmul gradient | s/step | cells/s |\n|---|---|---|`);
-console.log(`| custom (transpose + plain matMul) | ${sFast.toFixed(2)} | ${(B / sFast).toFixed(0)} |`);
-if (Number.isFinite(sStock)) console.log(`| tfjs stock (transposeA/B kernels) | ${sStock.toFixed(2)} | ${(B / sStock).toFixed(0)} |`);
+console.log(`| matmul gradient | s/step (wall) | CPU s/step | cells/s |\n|---|---|---|---|`);
+console.log(`| custom (transpose + plain matMul) | ${sFast.toFixed(2)} | ${cpuFast.toFixed(2)} | ${(B / sFast).toFixed(0)} |`);
+if (Number.isFinite(sStock)) {
+  console.log(`| tfjs stock (transposeA/B kernels) | ${sStock.toFixed(2)} | ${cpuStock.toFixed(2)} | ${(B / sStock).toFixed(0)} |`);
+}
 const agg = new Map<string, { ms: number; n: number }>();
 for (const k of prof.kernels) {
   const a = agg.get(k.name) ?? { ms: 0, n: 0 };
@@ -224,17 +239,19 @@ if (process.env.BENCH_NN_PARALLEL !== '0') {
   };
   await step();
   const t: number[] = [];
+  const c0 = cpuNow();
   for (let i = 0; i < STEPS; i++) {
     const t0 = performance.now();
     await step();
     t.push(performance.now() - t0);
   }
   sPar = median(t) / 1000;
+  const cpuPar = (cpuNow() - c0) / STEPS;
   await pool.terminate();
   adam.dispose();
   vae.dispose();
-  console.log(`\n| data-parallel step | s/step | cells/s |\n|---|---|---|`);
-  console.log(`| 2 shards, main thread + 1 worker thread | ${sPar.toFixed(2)} | ${(B / sPar).toFixed(0)} |`);
+  console.log(`\n| data-parallel step | s/step (wall) | CPU s/step (both threads) | cells/s |\n|---|---|---|---|`);
+  console.log(`| 2 shards, main thread + 1 worker thread | ${sPar.toFixed(2)} | ${cpuPar.toFixed(2)} | ${(B / sPar).toFixed(0)} |`);
 }
 
 // 3. torch
@@ -244,10 +261,19 @@ function torchAvailable(): boolean {
 }
 if (torchAvailable()) {
   const env = { ...process.env, LD_LIBRARY_PATH: existsSync(OPENBLAS) ? OPENBLAS : (process.env.LD_LIBRARY_PATH ?? '') };
-  const r = spawnSync(PY, [TORCH, '--batch-size', String(B), '--steps', String(Math.max(STEPS, 3)), '--warmup', '1'], {
-    encoding: 'utf8',
-    env,
-  });
+  // CPU seconds of the whole torch run through /usr/bin/time; a 1-step run is subtracted to get CPU/step.
+  const TIME = '/usr/bin/time';
+  const runTorch = (steps: number) => {
+    const args = [TORCH, '--batch-size', String(B), '--steps', String(steps), '--warmup', '1'];
+    const r = existsSync(TIME)
+      ? spawnSync(TIME, ['-f', 'CPUSECONDS %U %S', PY, ...args], { encoding: 'utf8', env })
+      : spawnSync(PY, args, { encoding: 'utf8', env });
+    const m = /CPUSECONDS ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+    return { r, cpu: m ? Number(m[1]) + Number(m[2]) : Number.NaN };
+  };
+  const nT = Math.max(STEPS, 3);
+  const { r, cpu: cpuA } = runTorch(nT);
+  const torchCpuStep = (cpuA - runTorch(1).cpu) / (nT - 1);
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   if (line) {
     const res = JSON.parse(line.slice(7)) as Record<string, unknown>;
@@ -256,6 +282,7 @@ if (torchAvailable()) {
     console.log(
       `ratio ours / torch: ${(sFast / ts).toFixed(2)}x single thread${Number.isFinite(sPar) ? `, ${(sPar / ts).toFixed(2)}x with 2 threads` : ''} (target <= 2x)`,
     );
+    console.log(`CPU s/step: torch ${torchCpuStep.toFixed(2)} (2 threads, incl. OpenMP waiting), ours ${cpuFast.toFixed(2)} (1 thread)`);
     console.log(`torch RESULT ${line.slice(7)}`);
   } else {
     console.log(`torch bench failed: ${(r.stderr ?? '').split('\n').slice(-3).join(' ')}`);
