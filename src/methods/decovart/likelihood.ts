@@ -7,10 +7,11 @@
  * `compat: 'decovart-r'`). The factor changes the maximiser.
  *
  * Cost per evaluation with derivatives: one Cholesky of Σ(p) (G³/3) and one whitening
- * B_j = L⁻¹ Σ_j L⁻ᵀ per cell type (G³ each), then O(J² G²). Value only: G³/3 + J G². No inverse is
+ * B_j = L⁻¹ Σ_j L⁻ᵀ = (L⁻¹C_j)(L⁻¹C_j)ᵀ per cell type from the Cholesky factor C_j of Σ_j computed once
+ * (G³/3 each, both factors triangular), then O(J² G²). Value only: G³/3 + J G². No inverse is
  * formed: tr(ΘΣ_j) = tr(B_j), tr(ΘΣ_iΘΣ_j) = ⟨B_i, B_j⟩_F, and the quadratic forms use solves.
  */
-import { choleskyInPlace, cholLogDet, cholSolve, forwardSolve, whiten } from './linalg.js';
+import { choleskyInPlace, cholLogDet, cholSolve, forwardSolve, whiten, whitenFactored } from './linalg.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -50,6 +51,9 @@ export class DecovartLikelihood {
   private readonly z: Float64Array[];
   private readonly w: Float64Array[];
   private readonly trB: Float64Array;
+  /** Cholesky factors of the Σ_j (null where Σ_j is not numerically positive definite). */
+  private readonly chols: (Float64Array | null)[];
+  private readonly work: Float64Array;
 
   /**
    * @param nGenes G.
@@ -73,6 +77,11 @@ export class DecovartLikelihood {
     this.z = Array.from({ length: nTypes }, () => new Float64Array(G));
     this.w = Array.from({ length: nTypes }, () => new Float64Array(G));
     this.trB = new Float64Array(nTypes);
+    this.chols = sigmas.map((S) => {
+      const c = Float64Array.from(S);
+      return choleskyInPlace(c, G) ? c : null;
+    });
+    this.work = new Float64Array(G * G);
   }
 
   /** A result record with buffers of the right size. */
@@ -127,7 +136,9 @@ export class DecovartLikelihood {
         for (let b = 0; b < G; b++) t += s[ra + b]! * v[b]!;
         z[a] = t;
       }
-      whiten(sig, G, s, this.B[j]!);
+      const cj = this.chols[j];
+      if (cj) whitenFactored(sig, G, cj, this.B[j]!, this.work);
+      else whiten(sig, G, s, this.B[j]!);
       let tr = 0;
       const B = this.B[j]!;
       for (let a = 0; a < G; a++) tr += B[a * G + a]!;

@@ -133,3 +133,42 @@ export function cholInverse(l: Float64Array, n: number, out: Float64Array): void
     }
   }
 }
+
+/**
+ * Whitened matrix B = L⁻¹ S L⁻ᵀ from a Cholesky factor C of S (S = C Cᵀ): Y = L⁻¹C is lower
+ * triangular (product of lower-triangular matrices), so B = Y Yᵀ. Exploiting the triangles this costs
+ * n³/3 multiply-adds instead of the n³ of {@link whiten}; same result up to rounding.
+ *
+ * @param l Cholesky factor of the outer matrix (n x n row-major lower triangular).
+ * @param c Cholesky factor of S (n x n row-major lower triangular).
+ * @param out n x n, receives B (full, symmetric).
+ * @param work n x n scratch (receives Y).
+ */
+export function whitenFactored(l: Float64Array, n: number, c: Float64Array, out: Float64Array, work: Float64Array): void {
+  const y = work;
+  // Y = L⁻¹ C, row by row; rows of Y (and C) are zero right of the diagonal.
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let k = 0; k <= i; k++) y[ri + k] = c[ri + k]!;
+    for (let k = i + 1; k < n; k++) y[ri + k] = 0;
+    for (let k = 0; k < i; k++) {
+      const lik = l[ri + k]!;
+      if (lik === 0) continue;
+      const rk = k * n;
+      for (let m = 0; m <= k; m++) y[ri + m] = y[ri + m]! - lik * y[rk + m]!;
+    }
+    const inv = 1 / l[ri + i]!;
+    for (let m = 0; m <= i; m++) y[ri + m] = y[ri + m]! * inv;
+  }
+  // B = Y Yᵀ, lower triangle then mirror.
+  for (let a = 0; a < n; a++) {
+    const ra = a * n;
+    for (let b = 0; b <= a; b++) {
+      const rb = b * n;
+      let s = 0;
+      for (let m = 0; m <= b; m++) s += y[ra + m]! * y[rb + m]!;
+      out[ra + b] = s;
+      out[rb + a] = s;
+    }
+  }
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../../src/core/rng.js';
 import { DecovartLikelihood } from '../../../src/methods/decovart/likelihood.js';
+import { choleskyInPlace, whiten, whitenFactored } from '../../../src/methods/decovart/linalg.js';
 import {
   chainRule,
   mappingHessian,
@@ -151,4 +152,19 @@ test('constrained gradient = Jψᵀ∇p, constrained Hessian symmetric and equal
     assert.ok(relErr(at.g[k]!, (gp.v - gm.v) / (2 * h)) < 1e-5);
     for (let a = 0; a < m; a++) assert.ok(relErr(at.H[a * m + k]!, (gp.g[a]! - gm.g[a]!) / (2 * h)) < 1e-5);
   }
+});
+
+test('whitening from the Cholesky factor of Σ_j equals the two-solve whitening', () => {
+  const rng = new Rng(17);
+  const G = 7;
+  const L = randomSpd(rng, G);
+  const S = randomSpd(rng, G);
+  assert.ok(choleskyInPlace(L, G));
+  const C = S.slice();
+  assert.ok(choleskyInPlace(C, G));
+  const a = new Float64Array(G * G);
+  const b = new Float64Array(G * G);
+  whiten(L, G, S, a);
+  whitenFactored(L, G, C, b, new Float64Array(G * G));
+  for (let k = 0; k < G * G; k++) assert.ok(Math.abs(a[k]! - b[k]!) < 1e-12 * (1 + Math.abs(a[k]!)), `${k}: ${a[k]} vs ${b[k]}`);
 });
