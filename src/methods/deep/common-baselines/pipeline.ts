@@ -12,6 +12,7 @@ import type { Dataset } from '../../../data/dataset.js';
 import { DenseMatrix } from '../../../data/dense.js';
 import { type Matrix, toDense } from '../../../data/matrix.js';
 import { highlyVariableGenes } from '../../../preprocess/hvg.js';
+import { log1p, normalizeTotal } from '../../../preprocess/normalize.js';
 import { augmentPaired, type PairedSet } from '../../../simulate/paired-augmentation.js';
 import { simulateScadenPseudobulks } from '../../../simulate/scaden-simulation.js';
 import { simulateTapePseudobulks } from '../../../simulate/tape-simulation.js';
@@ -29,8 +30,13 @@ export interface TrainingDataOptions {
   nSamples: number;
   /** Cells per simulated pseudobulk. */
   nCells: number;
-  /** Number of highly variable genes (scanpy seurat_v3 on raw counts) the model uses; 0 = all genes. */
+  /** Number of highly variable genes the model uses; 0 = all genes. */
   nGenes: number;
+  /**
+   * HVG flavour (scanpy): 'seurat_v3' on raw counts (default), or 'seurat' / 'cell_ranger' on
+   * log1p(counts per 10k).
+   */
+  hvgFlavor?: 'seurat_v3' | 'seurat' | 'cell_ranger';
   /** Paired data (in memory), when trainingData = 'paired'. */
   paired?: PairedSet;
   /** Paired data from files: bulk table, per-cell table (sample, cell_type) or proportions table. */
@@ -71,12 +77,18 @@ export function bulkLayerOf(bulk: Dataset, layer?: string): string | undefined {
 
 /**
  * Indices (ascending) of the `nGenes` most variable genes of a cells x genes raw-count matrix
- * (scanpy `highly_variable_genes(flavor='seurat_v3')`), or all genes when nGenes is 0 or ≥ G.
+ * (scanpy `highly_variable_genes(flavor)`; 'seurat' / 'cell_ranger' on log1p(counts per 10k)), or all
+ * genes when nGenes is 0 or ≥ G.
  */
-export function selectVariableGenes(counts: Matrix, nGenes: number): Int32Array {
+export function selectVariableGenes(
+  counts: Matrix,
+  nGenes: number,
+  flavor: 'seurat_v3' | 'seurat' | 'cell_ranger' = 'seurat_v3',
+): Int32Array {
   const G = counts.cols;
   if (!(nGenes > 0) || nGenes >= G) return Int32Array.from({ length: G }, (_, j) => j);
-  const hvg = highlyVariableGenes(counts, { flavor: 'seurat_v3', nTopGenes: nGenes });
+  const input = flavor === 'seurat_v3' ? counts : log1p(normalizeTotal(counts));
+  const hvg = highlyVariableGenes(input, { flavor, nTopGenes: nGenes });
   const keep: number[] = [];
   for (let j = 0; j < G; j++) if (hvg.highlyVariable[j]) keep.push(j);
   return Int32Array.from(keep);
@@ -164,7 +176,7 @@ export async function buildTrainingSet(
     });
   }
   const layer = countsLayer(ref, opts.layer);
-  const geneIdx = selectVariableGenes(ref.layer(layer), opts.nGenes);
+  const geneIdx = selectVariableGenes(ref.layer(layer), opts.nGenes, opts.hvgFlavor);
   const sel = ref.selectVars(geneIdx);
   const simOpts = {
     labelsKey: opts.labelsKey,
@@ -187,7 +199,7 @@ export async function buildTrainingSet(
       nSamples: sim.X.rows,
       nCells: opts.nCells,
       nGenes: geneIdx.length,
-      genesFrom: opts.nGenes > 0 && opts.nGenes < ref.nVars ? 'hvg seurat_v3' : 'all',
+      genesFrom: opts.nGenes > 0 && opts.nGenes < ref.nVars ? `hvg ${opts.hvgFlavor ?? 'seurat_v3'}` : 'all',
     },
   };
 }
