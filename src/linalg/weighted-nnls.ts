@@ -217,13 +217,43 @@ export class DampeningSearch {
       const wb = ws[b]!;
       return wa < wb ? -1 : wa > wb ? 1 : Number.isNaN(wa) ? (Number.isNaN(wb) ? 0 : 1) : Number.isNaN(wb) ? -1 : 0;
     });
-    // Per gene: ŵ s sᵀ (packed) and y·s, ŵ y s.
+    // Per gene, in sorted order and entry-major (row t holds entry t of every gene, contiguous):
+    // s sᵀ and ŵ s sᵀ (packed), y s and ŵ y s. Subset sums then run with register accumulators.
     const nS = this.nSubsets;
+    const OS = new Float64Array(P * G);
+    const OW = new Float64Array(P * G);
+    const YS = new Float64Array(C * G);
+    const YW = new Float64Array(C * G);
+    const sortedMember = new Int32Array(G);
+    for (let q = 0; q < G; q++) {
+      const g = order[q]!;
+      sortedMember[q] = g;
+      const wg = ws[g]!;
+      const ob = g * P;
+      for (let t = 0; t < P; t++) {
+        const o = outer[ob + t]!;
+        OS[t * G + q] = o;
+        OW[t * G + q] = wg * o;
+      }
+      const yg = y[g]!;
+      for (let c = 0; c < C; c++) {
+        const ys = yg * S[g * C + c]!;
+        YS[c * G + q] = ys;
+        YW[c * G + q] = wg * ys;
+      }
+    }
+    // qEnd[j]: sorted genes with ŵ ≤ 2^j (they take weight ŵ for multiplier j, the rest 2^j).
+    const qEnd = new Int32Array(nMult);
+    {
+      let q = 0;
+      let m = 1;
+      for (let j = 0; j < nMult; j++, m *= 2) {
+        while (q < G && ws[order[q]!]! <= m) q++;
+        qEnd[j] = q;
+      }
+    }
     const sols = new Float64Array(nMult * nS * C);
     const valid = new Uint8Array(nMult * nS);
-    const A = new Float64Array(P);
-    const B = new Float64Array(P);
-    const rA = new Float64Array(C);
     const rB = new Float64Array(C);
     const snapA = new Float64Array(nMult * P);
     const snapB = new Float64Array(nMult * P);
@@ -233,46 +263,78 @@ export class DampeningSearch {
     const H = new Float64Array(C * C);
     const L = new Float64Array(C * C);
     const r = new Float64Array(C);
+    const memQ = new Int32Array(G);
+    const memEnd = new Int32Array(nMult);
     const totals = this.totals;
     for (let k = 0; k < nS; k++) {
       const mem = this.member[k]!;
-      A.fill(0);
-      B.fill(0);
-      rA.fill(0);
-      rB.fill(0);
-      let j = 0;
-      let m = 1; // 2^j
-      for (let q = 0; q <= G; q++) {
-        const g = q < G ? order[q]! : -1;
-        const wg = g >= 0 ? ws[g]! : Number.POSITIVE_INFINITY;
-        // Snapshot every multiplier m < ŵ_g: genes so far have ŵ ≤ m (weight ŵ), the rest weight m.
-        while (j < nMult && !(wg <= m)) {
-          snapA.set(A, j * P);
-          snapB.set(B, j * P);
-          snapRA.set(rA, j * C);
-          snapRB.set(rB, j * C);
-          j++;
-          m *= 2;
+      let nm = 0;
+      for (let q = 0; q < G; q++) if (mem[sortedMember[q]!]) memQ[nm++] = q;
+      for (let j = 0, idx = 0; j < nMult; j++) {
+        const e = qEnd[j]!;
+        while (idx < nm && memQ[idx]! < e) idx++;
+        memEnd[j] = idx;
+      }
+      const last = nMult > 0 ? memEnd[nMult - 1]! : 0;
+      // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier.
+      let t = 0;
+      for (; t + 1 < P; t += 2) {
+        const r0 = t * G;
+        const r1 = r0 + G;
+        let a0 = 0;
+        let b0 = 0;
+        let a1 = 0;
+        let b1 = 0;
+        let idx = 0;
+        for (let j = 0; j < nMult; j++) {
+          const end = memEnd[j]!;
+          for (; idx < end; idx++) {
+            const q = memQ[idx]!;
+            a0 += OW[r0 + q]!;
+            b0 += OS[r0 + q]!;
+            a1 += OW[r1 + q]!;
+            b1 += OS[r1 + q]!;
+          }
+          snapA[j * P + t] = a0;
+          snapB[j * P + t] = b0;
+          snapA[j * P + t + 1] = a1;
+          snapB[j * P + t + 1] = b1;
         }
-        if (g < 0 || !mem[g]) continue;
-        if (j >= nMult) {
-          // Only the total y·s is still needed.
-          const yg = y[g]!;
-          for (let c = 0; c < C; c++) rB[c] = rB[c]! + yg * S[g * C + c]!;
-          continue;
+      }
+      for (; t < P; t++) {
+        const r0 = t * G;
+        let a0 = 0;
+        let b0 = 0;
+        let idx = 0;
+        for (let j = 0; j < nMult; j++) {
+          const end = memEnd[j]!;
+          for (; idx < end; idx++) {
+            const q = memQ[idx]!;
+            a0 += OW[r0 + q]!;
+            b0 += OS[r0 + q]!;
+          }
+          snapA[j * P + t] = a0;
+          snapB[j * P + t] = b0;
         }
-        const ob = g * P;
-        for (let t = 0; t < P; t++) {
-          const o = outer[ob + t]!;
-          A[t] = A[t]! + wg * o;
-          B[t] = B[t]! + o;
+      }
+      for (let c = 0; c < C; c++) {
+        const r0 = c * G;
+        let a0 = 0;
+        let b0 = 0;
+        let idx = 0;
+        for (let j = 0; j < nMult; j++) {
+          const end = memEnd[j]!;
+          for (; idx < end; idx++) {
+            const q = memQ[idx]!;
+            a0 += YW[r0 + q]!;
+            b0 += YS[r0 + q]!;
+          }
+          snapRA[j * C + c] = a0;
+          snapRB[j * C + c] = b0;
         }
-        const yg = y[g]!;
-        for (let c = 0; c < C; c++) {
-          const ys = yg * S[g * C + c]!;
-          rA[c] = rA[c]! + wg * ys;
-          rB[c] = rB[c]! + ys;
-        }
+        // The total Σ_{subset} y s also needs the genes above the last multiplier.
+        for (idx = last; idx < nm; idx++) b0 += YS[r0 + memQ[idx]!]!;
+        rB[c] = b0;
       }
       // rB now holds Σ_{subset} y s (all members); totals hold Σ_{subset} s sᵀ.
       const tb = k * P;
