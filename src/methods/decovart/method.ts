@@ -33,7 +33,7 @@ export interface DecovartOptions {
    * 'decovart-r': the seed's Eq. 8 / R package, −log det Σ(p) − ½ rᵀΘr (missing ½; different maximiser).
    */
   compat: 'mle' | 'decovart-r';
-  /** At most this many signature genes are used (most type-specific first, round robin over types); 0 = all. Default 100. */
+  /** At most this many signature genes are used (most type-specific first, round robin over types); 0 = all. Default 50: on PBMC3k 100 genes were both slower and less accurate (docs/DECOVART.md). */
   maxGenes: number;
   /** Fewer cells than this in a type: see `tooFewCells`. Two cells are the least that give a variance. */
   minCells: number;
@@ -64,7 +64,7 @@ export interface DecovartOptions {
 /** Published defaults: marqLevAlg settings of the R package's call; graphical lasso per specs/decovart.md. */
 export const DECOVART_DEFAULTS: DecovartOptions = {
   compat: 'mle',
-  maxGenes: 100,
+  maxGenes: 50,
   minCells: 2,
   tooFewCells: 'error',
   glassoAlpha: undefined,
@@ -79,10 +79,10 @@ export const DECOVART_DEFAULTS: DecovartOptions = {
 };
 
 /**
- * Demo/benchmark settings: 50 genes instead of 100 (the per-iteration cost is O(J G³); see
- * docs/DECOVART.md for the measured times) and a 10-point penalty path; everything else as default.
+ * Demo/benchmark settings: a 10-point graphical-lasso penalty path instead of 20 (halves the fit);
+ * everything else as default (50 genes; the per-iteration cost is O(J G³), see docs/DECOVART.md).
  */
-export const DECOVART_QUICK: Partial<DecovartOptions> = { maxGenes: 50, glassoPathLength: 10 };
+export const DECOVART_QUICK: Partial<DecovartOptions> = { glassoPathLength: 10 };
 
 /** Per-type summary of the covariance estimation. */
 export interface TypeCovarianceInfo {
