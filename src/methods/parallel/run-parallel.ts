@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { AbortError } from '../../core/errors.js';
+import { AbortError, InputError } from '../../core/errors.js';
 
 /** Total estimated work (flops) below which one thread is used: worker start-up (~50-300 ms) would not pay off. */
 export const PARALLEL_MIN_FLOPS = 3e8;
@@ -184,6 +184,9 @@ export async function solveSamplesInWorkers(job: ParallelJob): Promise<ParallelR
             doneBy[t] = end - start;
             report();
             resolve();
+          } else if (m.error?.code) {
+            // A typed error from the solver (e.g. a bad per-sample option): keep its code.
+            reject(new InputError(m.error.message, { code: m.error.code }));
           } else {
             const e = new Error(m.error?.message ?? 'worker failed');
             e.name = m.error?.name ?? 'Error';

@@ -35,4 +35,6 @@ test('dwls with per-sample constants from the reference (--info-out) matches to 
   assert.ok(d < 1e-6, `max rel diff ${d}`);
   const short = await dwlsMethod.fit(null, { signature: loadSignature('synth'), options: { dampening: dampening.slice(0, 3) } });
   await assert.rejects(short.deconvolve(loadBulk('synth'), { options: { threads: 1 } }), { code: 'E_OPTION' });
+  // the same typed error from a worker thread
+  await assert.rejects(short.deconvolve(loadBulk('synth').selectObs([0, 1, 2, 3, 4]), { options: { threads: 2 } }), { code: 'E_OPTION' });
 });
