@@ -64,3 +64,32 @@ export function optIntList(a: ParsedArgs, name: string, min = 1): number[] | und
     return v;
   });
 }
+
+/** Parses one `--set` value: true/false, numbers, comma lists, else the string. */
+export function parseSetValue(s: string): unknown {
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  if (s !== '' && Number.isFinite(Number(s))) return Number(s);
+  if (s.includes(',')) return s.split(',').map((x) => x.trim());
+  return s;
+}
+
+/**
+ * Method options from repeated `--set KEY=VALUE` flags. With `known` (a method's defaults), an
+ * unknown key is a usage error listing the options the method has.
+ */
+export function parseSetOptions(a: ParsedArgs, known?: Record<string, unknown>, methodName?: string): Record<string, unknown> {
+  const raw = a.values.set;
+  const sets = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
+  const options: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError('expected KEY=VALUE', 'set', s, 'e.g. --set solver=ipm');
+    const key = s.slice(0, eq);
+    if (known && !(key in known)) {
+      throw new UsageError(`method '${methodName ?? '?'}' has no option '${key}'`, 'set', s, `one of ${Object.keys(known).join(', ')}`);
+    }
+    options[key] = parseSetValue(s.slice(eq + 1));
+  }
+  return options;
+}

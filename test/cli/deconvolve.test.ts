@@ -149,3 +149,16 @@ test('deconvolve --reference builds the signature from labelled cells and recove
   for (let i = 0; i < 2; i++)
     for (let t = 0; t < 3; t++) assert.ok(Math.abs(got.values.get(i, t) - mix[i]![t]!) < 0.1, `${i},${t}: ${got.values.get(i, t)}`);
 });
+
+test('--set passes method options (nnls fitIntercept) and rejects an option the method lacks', async () => {
+  const out = join(tmp, 'set.csv');
+  const r = await cli(['deconvolve', '--method', 'nnls', '--signature', SIG, '--bulk', BULK, '--out', out, '--set', 'fitIntercept=true']);
+  assert.equal(r.code, 0, r.err);
+  const lib = await (
+    await getMethod('nnls').fit(null, { signature: loadSignature('shuffled'), options: { fitIntercept: true } })
+  ).deconvolve(loadBulk('shuffled'));
+  assert.deepEqual(Array.from(readCsv(out).values.data), Array.from(lib.proportions.data));
+  const bad = await cli(['deconvolve', '--method', 'nnls', '--signature', SIG, '--bulk', BULK, '--out', out, '--set', 'nope=1']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /has no option 'nope'.*fitIntercept/);
+});

@@ -19,7 +19,7 @@ import type { DeconvolutionResult, Fitted, MethodSpec } from '../../methods/type
 import { buildSignature } from '../../signature/build-signature.js';
 import type { Signature } from '../../signature/signature.js';
 import { readSignatureCsv } from '../../signature/signature-csv.js';
-import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
+import { optBool, optNumber, optString, parseSetOptions, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadReference } from './benchmark.js';
 
@@ -84,6 +84,12 @@ export const deconvolveCommand: CommandSpec = {
     threads: { type: 'string', description: 'Worker threads: 0 = automatic, 1 = none', default: '0', valueName: 'N' },
     seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
     raw: { type: 'boolean', description: 'Write the unnormalised coefficients instead of proportions' },
+    set: {
+      type: 'string',
+      multiple: true,
+      description: 'A method option, e.g. --set solver=ipm or --set fitIntercept=true (repeatable; see METHODS.md)',
+      valueName: 'KEY=VALUE',
+    },
     intervals: {
       type: 'boolean',
       description: 'MixupVI/scVI: 90% posterior intervals, written next to --out as PROPS.lower.csv / PROPS.upper.csv',
@@ -116,7 +122,6 @@ export const deconvolveCommand: CommandSpec = {
     const layer = optString(args, 'layer');
     const writeRaw = optBool(args, 'raw');
     const progress = out.progress();
-
     // Which methods, and how each one gets its fit.
     let methodName = optString(args, 'method');
     let specs: MethodSpec<any>[];
@@ -132,6 +137,13 @@ export const deconvolveCommand: CommandSpec = {
         throw new UsageError('missing required option', 'method', undefined, undefined, "Pass --method NAME or 'all'");
       specs = methodName === 'all' ? allMethods() : [getMethod(methodName)];
     }
+
+    // --set applies to every chosen method that has the option (all must exist for a single method).
+    const methodOptions = (spec: MethodSpec<any>): Record<string, unknown> => {
+      const defaults = (spec.defaults ?? {}) as Record<string, unknown>;
+      if (methodName !== 'all') return parseSetOptions(args, defaults, spec.name);
+      return Object.fromEntries(Object.entries(parseSetOptions(args)).filter(([k]) => k in defaults));
+    };
 
     let signature: Signature | undefined;
     let ref: Dataset | null = null;
@@ -174,7 +186,7 @@ export const deconvolveCommand: CommandSpec = {
         seed,
         signal,
         onProgress: progress,
-        options: spec.kind === 'signature' ? { threads } : {},
+        options: { ...(spec.kind === 'signature' ? { threads } : {}), ...methodOptions(spec) },
       });
       fits.push({ spec, fitted });
     }

@@ -12,7 +12,7 @@ import '../../methods/all-methods.js';
 import { getMethod } from '../../methods/registry.js';
 import type { MethodSpec } from '../../methods/types.js';
 import { initBackend } from '../../nn/backend.js';
-import { optBool, optString, reqString, UsageError } from '../args.js';
+import { optBool, optString, parseSetValue, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadReference } from './benchmark.js';
 
@@ -23,14 +23,6 @@ const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
   latent: { keys: ['latent', 'latentDim', 'nLatent'], integer: true },
   hvg: { keys: ['nHvg', 'nGenes', 'nTopGenes'], integer: true },
 };
-
-function parseValue(s: string): unknown {
-  if (s === 'true') return true;
-  if (s === 'false') return false;
-  if (s !== '' && Number.isFinite(Number(s))) return Number(s);
-  if (s.includes(',')) return s.split(',').map((x) => x.trim());
-  return s;
-}
 
 /**
  * Builds the method options from the flags.
@@ -67,7 +59,7 @@ export function trainOptions(
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError('expected KEY=VALUE', 'set', s, 'e.g. --set mixupPenalty=kl');
-    options[s.slice(0, eq)] = parseValue(s.slice(eq + 1));
+    options[s.slice(0, eq)] = parseSetValue(s.slice(eq + 1));
   }
   return options;
 }
