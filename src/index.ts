@@ -1,6 +1,10 @@
 /**
  * celldeconv public API: re-exports only. Namespaces follow the folders in src/.
+ *
+ * Importing the package registers every built-in method (the one side effect), so that
+ * `getMethod('nnls')` works without further set-up. Deep methods load TensorFlow.js lazily.
  */
+import './methods/all-methods.js';
 
 export * as benchmark from './benchmark/index.js';
 export type { DiagnosticWarning } from './core/diagnostics.js';
@@ -11,6 +15,7 @@ export { Rng } from './core/rng.js';
 export * from './data/index.js';
 export { datasets, pbmc3kPath } from './datasets/index.js';
 export * as io from './io/index.js';
+export { readBulk, readDataset, writeDataset } from './io/index.js';
 export * as linalg from './linalg/index.js';
 export { alignGenes, type GeneAlignment } from './methods/align-genes.js';
 export { allMethods, getMethod, listMethods, registerMethod } from './methods/registry.js';
