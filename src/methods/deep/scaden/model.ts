@@ -54,12 +54,13 @@ export const SCADEN_DEFAULTS: ScadenOptions = {
 };
 
 /**
- * Demo / quick-benchmark settings: 1,000 genes and 500 steps per member instead of 2,500 and 5,000
+ * Demo / quick-benchmark settings: 250 genes and 500 steps per member instead of 2,500 and 5,000
  * (about a minute on PBMC3k on an idle 2-core machine, members on 2 worker threads). Trade-off: the
  * members are under-trained (their loss is still falling at 500 steps), so quick results understate
- * Scaden.
+ * Scaden; 250 genes also generalise better than 2,500 on a reference as small as PBMC3k
+ * (docs/BENCHMARKS.md, "Deep baselines").
  */
-export const SCADEN_QUICK: Partial<ScadenOptions> = { nGenes: 1000, steps: 500 };
+export const SCADEN_QUICK: Partial<ScadenOptions> = { nGenes: 250, steps: 500 };
 
 /** Makes sure a tfjs backend is active (the requested one, or the default when none is set up). */
 export async function ensureBackend(backend?: string): Promise<string> {

@@ -93,10 +93,10 @@ export const SIMPLEDNN_DEFAULTS: SimpleDnnOptions = {
 };
 
 /**
- * Demo / quick-benchmark settings: 3 trials of at most 15 epochs on 1,000 genes. Trade-off: a
+ * Demo / quick-benchmark settings: 3 trials of at most 15 epochs on 250 genes. Trade-off: a
  * narrower search that may miss the best configuration; each trial still stops early.
  */
-export const SIMPLEDNN_QUICK: Partial<SimpleDnnOptions> = { nTrials: 3, epochs: 15, patience: 4, nGenes: 1000 };
+export const SIMPLEDNN_QUICK: Partial<SimpleDnnOptions> = { nTrials: 3, epochs: 15, patience: 4, nGenes: 250 };
 
 /** The configurations a search evaluates, in order. */
 export function searchConfigs(

@@ -71,11 +71,12 @@ export const TAPE_DEFAULTS: TapeOptions = {
 };
 
 /**
- * Demo / quick-benchmark settings: 2,000 simulated samples, 1,000 genes, 16 epochs (≈ 250 steps
- * instead of 5,000) and an adaptive stage of 3 × 30 steps. Trade-off: a less converged encoder and a
- * lighter adaptation; the default run takes ~20× longer.
+ * Demo / quick-benchmark settings: 2,000 simulated samples, 250 genes, 16 epochs (≈ 250 steps
+ * instead of 5,000) and an adaptive stage of 3 × 30 steps. Trade-off: a far less converged encoder
+ * (TAPE needs its full schedule on PBMC3k, docs/BENCHMARKS.md) and a lighter adaptation; the default
+ * run takes ~20× longer.
  */
-export const TAPE_QUICK: Partial<TapeOptions> = { nSamples: 2000, nGenes: 1000, epochs: 16, adaptiveSteps: 30 };
+export const TAPE_QUICK: Partial<TapeOptions> = { nSamples: 2000, nGenes: 250, epochs: 16, adaptiveSteps: 30 };
 
 /** Result of the adaptive stage. */
 export interface AdaptiveResult {
