@@ -85,6 +85,8 @@ export interface SignatureMethodDefinition<O> {
   solverLocation?: SolverLocation;
   /** Checks merged options at fit time (throw InputError on a bad option). */
   validateOptions?(opts: O & SignatureMethodBaseOptions): void;
+  /** Faster settings for the demo and quick benchmarks (see MethodSpec.quickOptions). */
+  quickOptions?: Partial<O>;
 }
 
 const BASE_DEFAULTS: SignatureMethodBaseOptions = { onlyPositive: false, threads: 0 };
@@ -390,6 +392,7 @@ export function defineSignatureMethod<O extends object>(def: SignatureMethodDefi
     description: def.description,
     reference: def.reference,
     defaults,
+    ...(def.quickOptions ? { quickOptions: def.quickOptions as Partial<O & SignatureMethodBaseOptions> } : {}),
     bulkLayer: LAYERS.relativeCounts,
     async fit(ref: Dataset | null, opts: FitOptions<O & SignatureMethodBaseOptions> = {}): Promise<Fitted> {
       throwIfAborted(opts.signal);

@@ -234,3 +234,10 @@ test('nusvr is registered with CIBERSORT defaults', async () => {
   assert.equal(m.defaults.C, 1);
   assert.equal(m.defaults.onlyPositive, true);
 });
+
+test('nusvr quick settings use the interior-point solver (the demo path)', async () => {
+  const { getMethod } = await import('../../../src/methods/registry.js');
+  const spec = getMethod('nusvr');
+  assert.deepEqual(spec.quickOptions, { solver: 'ipm' });
+  assert.equal(spec.defaults.solver, 'libsvm');
+});
