@@ -4,47 +4,13 @@
  * cells per pseudobulk. Writes results, summaries, timings and report.html into --out.
  */
 import '../../methods/all-methods.js';
-import { statSync } from 'node:fs';
 import { bundledGranularityPath, type GranularityMap, readGranularityMap } from '../../benchmark/granularity.js';
 import { type BenchmarkFailure, type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
-import { InputError } from '../../core/errors.js';
-import type { Dataset } from '../../data/dataset.js';
-import { PBMC3K_LABEL_COLUMN, pbmc3k } from '../../datasets/index.js';
-import { readH5ad } from '../../io/h5ad/read.js';
-import { readTenx } from '../../io/mtx.js';
 import { listMethods } from '../../methods/registry.js';
 import { optBool, optIntList, optList, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import type { Output } from '../output.js';
-
-/** Default label column of the bundled PBMC3k. */
-export const PBMC3K_LABELS = PBMC3K_LABEL_COLUMN;
-
-/**
- * Loads a reference: the name `pbmc3k` (bundled), an .h5ad file, or a 10x Matrix Market directory /
- * .mtx[.gz] file.
- */
-export async function loadReference(ref: string, signal?: AbortSignal): Promise<Dataset> {
-  if (ref === 'pbmc3k') return pbmc3k({ signal });
-  let isDir = false;
-  try {
-    isDir = statSync(ref).isDirectory();
-  } catch {
-    throw new InputError('reference not found', {
-      code: 'E_FILE_NOT_FOUND',
-      file: ref,
-      hint: "Pass an .h5ad file, a 10x matrix directory, or 'pbmc3k' for the bundled dataset",
-    });
-  }
-  if (!isDir && /\.h5ad$/i.test(ref)) return readH5ad(ref, { signal });
-  if (isDir || /\.mtx(\.gz)?$/i.test(ref)) return readTenx(ref, { signal });
-  throw new InputError('unsupported reference format', {
-    code: 'E_REFERENCE_FORMAT',
-    file: ref,
-    expected: '.h5ad, a 10x directory (matrix.mtx[.gz] + genes/barcodes) or pbmc3k',
-    hint: "Convert it first with 'celldeconv convert', or pass an .h5ad file",
-  });
-}
+import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** The command line as typed (for the report), rebuilt from the parsed options. */
 export function commandLine(name: string, values: Record<string, unknown>): string {
@@ -172,13 +138,7 @@ export const benchmarkCommand: CommandSpec = {
     'Re-running with the same --out, seed and settings skips the method x setting cells already done.',
   ].join('\n'),
   options: {
-    reference: {
-      type: 'string',
-      short: 'r',
-      description: "Labelled single-cell reference: .h5ad, 10x directory, or 'pbmc3k'",
-      valueName: 'REF',
-    },
-    labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    ...REFERENCE_OPTIONS,
     granularity: {
       type: 'string',
       description: 'Granularity maps (JSON/CSV files or bundled names), comma-separated',
@@ -195,17 +155,8 @@ export const benchmarkCommand: CommandSpec = {
   },
   async run(ctx) {
     const { args, out, signal } = ctx;
-    const refName = reqString(args, 'reference', "Pass --reference ref.h5ad (or 'pbmc3k')");
+    const { refName, labelsKey } = referenceOptions(args);
     const outDir = reqString(args, 'out', 'Pass --out DIR for the results and the report');
-    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? PBMC3K_LABELS : undefined);
-    if (!labelsKey)
-      throw new UsageError(
-        'missing required option',
-        'labels',
-        undefined,
-        undefined,
-        'Pass --labels with the obs column holding the cell types',
-      );
     const opts = {
       methods: parseMethods(ctx),
       nSamples: optNumber(args, 'n', 400, { integer: true, min: 1 }),

@@ -21,7 +21,7 @@ import type { Signature } from '../../signature/signature.js';
 import { readSignatureCsv } from '../../signature/signature-csv.js';
 import { optBool, optNumber, optString, parseSetOptions, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { loadReference } from './benchmark.js';
+import { labelsOption, loadReference, REFERENCE_OPTIONS } from '../reference.js';
 
 /** Output path of one method in a `--method all` run: `dir/stem.<method><ext>`. */
 export function perMethodPath(out: string, method: string): string {
@@ -68,13 +68,7 @@ export const deconvolveCommand: CommandSpec = {
   options: {
     method: { type: 'string', short: 'm', description: "Method name (see 'celldeconv methods') or 'all'", valueName: 'NAME' },
     signature: { type: 'string', short: 's', description: 'Signature CSV/TSV (genes x cell types)', valueName: 'SIG.csv' },
-    reference: {
-      type: 'string',
-      short: 'r',
-      description: "Labelled single-cell reference (.h5ad, 10x dir, or 'pbmc3k')",
-      valueName: 'REF',
-    },
-    labels: { type: 'string', short: 'l', description: 'obs column of the reference with cell-type labels', valueName: 'COLUMN' },
+    ...REFERENCE_OPTIONS,
     model: { type: 'string', description: 'Directory of a saved model (manifest.json names its method)', valueName: 'DIR' },
     bulk: { type: 'string', short: 'b', description: 'Bulk expression: CSV/TSV (either orientation) or .h5ad', valueName: 'BULK' },
     out: { type: 'string', short: 'o', description: 'Output CSV/TSV (samples x cell types)', valueName: 'PROPS.csv' },
@@ -152,9 +146,7 @@ export const deconvolveCommand: CommandSpec = {
       out.info(`reading signature ${sigPath} ...`);
       signature = await readSignatureCsv(resolve(sigPath), { signal });
     } else if (refName) {
-      labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? 'cell_type' : undefined);
-      if (!labelsKey)
-        throw new UsageError('missing required option', 'labels', undefined, undefined, 'Pass --labels with the obs column of cell types');
+      labelsKey = labelsOption(args, refName);
       out.info(`reading reference ${refName} ...`);
       ref = await loadReference(refName, signal);
       if (specs.some((s) => s.kind === 'signature')) {

@@ -8,7 +8,8 @@ import '../../methods/all-methods.js';
 import { listMethods } from '../../methods/registry.js';
 import { optBool, optNumber, optString } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { commandLine, loadReference, PBMC3K_LABELS, parseSetOptions, pbmc3kGranularities, RUN_OPTIONS, runAndReport } from './benchmark.js';
+import { loadReference, PBMC3K_LABELS } from '../reference.js';
+import { commandLine, parseSetOptions, pbmc3kGranularities, RUN_OPTIONS, runAndReport } from './benchmark.js';
 
 /** Demo settings: quick (default) and full (the paper's protocol, [P] §3.1 / App. E). */
 export const DEMO_SETTINGS = {

@@ -4,7 +4,7 @@
  * signature/build-signature.ts).
  */
 import { resolve } from 'node:path';
-import { datasets, isDatasetName, PBMC3K_LABEL_COLUMN } from '../../datasets/index.js';
+import { datasets, isDatasetName } from '../../datasets/index.js';
 import { readDataset } from '../../io/read.js';
 import type { BuildSignatureOptions } from '../../signature/build-signature.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { writeSignatureCsv } from '../../signature/signature-csv.js';
 import { optBool, optList, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
+import { REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 const KAPPA_NAMES: Record<string, string> = { r1: 'QR 1-norm', linpack: 'R kappa, LINPACK estimate', '2': '2-norm' };
 
@@ -60,13 +61,7 @@ export const signatureCommand: CommandSpec = {
     '  celldeconv signature --reference ref.h5ad --labels cell_type --layer counts --out sig.csv --json',
   ].join('\n'),
   options: {
-    reference: {
-      type: 'string',
-      short: 'r',
-      description: "Labelled single-cell reference: .h5ad, 10x directory, or 'pbmc3k'",
-      valueName: 'REF',
-    },
-    labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    ...REFERENCE_OPTIONS,
     'labels-file': {
       type: 'string',
       description: 'Per-cell label table (TSV/CSV, joined by barcode) added to obs before --labels is looked up',
@@ -104,17 +99,8 @@ export const signatureCommand: CommandSpec = {
     },
   },
   async run({ args, out, signal }) {
-    const refName = reqString(args, 'reference', "Pass --reference ref.h5ad (or 'pbmc3k')");
+    const { refName, labelsKey } = referenceOptions(args);
     const outPath = resolve(reqString(args, 'out', 'Pass --out SIG.csv'));
-    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? PBMC3K_LABEL_COLUMN : undefined);
-    if (!labelsKey)
-      throw new UsageError(
-        'missing required option',
-        'labels',
-        undefined,
-        undefined,
-        'Pass --labels with the obs column holding the cell types',
-      );
     const d = SIGNATURE_DEFAULTS;
     const opts: BuildSignatureOptions = {
       labelsKey,

@@ -13,7 +13,7 @@ import { writeDenseTable } from '../../io/table.js';
 import { simulatePseudobulks } from '../../simulate/dirichlet-pseudobulk.js';
 import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { loadReference, PBMC3K_LABELS } from './benchmark.js';
+import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** `--cells 100` or `--cells 50:1000` (drawn per sample, inclusive). */
 export function parseCells(s: string | undefined): number | { min: number; max: number } {
@@ -36,13 +36,7 @@ export const simulateCommand: CommandSpec = {
     '  celldeconv simulate --reference pbmc3k --n 400 --cells 100 --seed 0 --out sim',
   ].join('\n'),
   options: {
-    reference: {
-      type: 'string',
-      short: 'r',
-      description: "Labelled single-cell reference: .h5ad, 10x directory, or 'pbmc3k'",
-      valueName: 'REF',
-    },
-    labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    ...REFERENCE_OPTIONS,
     n: { type: 'string', description: 'Number of pseudobulks', default: '400', valueName: 'N' },
     cells: { type: 'string', description: 'Cells per pseudobulk, or MIN:MAX drawn per sample', default: '100', valueName: 'N' },
     seed: { type: 'string', description: 'Seed', default: '0', valueName: 'N' },
@@ -51,17 +45,8 @@ export const simulateCommand: CommandSpec = {
     out: { type: 'string', short: 'o', description: 'Output directory', valueName: 'DIR' },
   },
   async run({ args, out, signal }) {
-    const refName = reqString(args, 'reference', "Pass --reference ref.h5ad (or 'pbmc3k')");
+    const { refName, labelsKey } = referenceOptions(args);
     const outDir = resolve(reqString(args, 'out', 'Pass --out DIR'));
-    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? PBMC3K_LABELS : undefined);
-    if (!labelsKey)
-      throw new UsageError(
-        'missing required option',
-        'labels',
-        undefined,
-        undefined,
-        'Pass --labels with the obs column holding the cell types',
-      );
     const aggregation = optString(args, 'aggregation') ?? 'mean';
     if (aggregation !== 'mean' && aggregation !== 'sum')
       throw new UsageError('invalid value', 'aggregation', aggregation, "'mean' or 'sum'");

@@ -14,7 +14,7 @@ import type { MethodSpec } from '../../methods/types.js';
 import { initBackend } from '../../nn/backend.js';
 import { optBool, optString, parseSetValue, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { loadReference } from './benchmark.js';
+import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** CLI flag -> candidate option names, first one the method defines wins. */
 const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
@@ -79,13 +79,7 @@ export const trainCommand: CommandSpec = {
   ].join('\n'),
   positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
   options: {
-    reference: {
-      type: 'string',
-      short: 'r',
-      description: "Labelled single-cell reference (.h5ad, 10x dir, or 'pbmc3k')",
-      valueName: 'REF',
-    },
-    labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+    ...REFERENCE_OPTIONS,
     out: { type: 'string', short: 'o', description: 'Model directory to write', valueName: 'MODEL_DIR' },
     layer: {
       type: 'string',
@@ -118,10 +112,7 @@ export const trainCommand: CommandSpec = {
         hint: "Signature methods need no training: use 'celldeconv deconvolve --method NAME' directly",
       });
     }
-    const refName = reqString(args, 'reference', 'Pass --reference REF.h5ad (or pbmc3k)');
-    const labelsKey = optString(args, 'labels') ?? (refName === 'pbmc3k' ? 'cell_type' : undefined);
-    if (!labelsKey)
-      throw new UsageError('missing required option', 'labels', undefined, undefined, 'Pass --labels with the obs column of cell types');
+    const { refName, labelsKey } = referenceOptions(args);
     const outDir = resolve(reqString(args, 'out', 'Pass --out MODEL_DIR'));
     const seedRaw = optString(args, 'seed') ?? '0';
     const seed = Number(seedRaw);
