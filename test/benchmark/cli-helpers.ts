@@ -1,22 +1,10 @@
-/** Shared by the simulate/benchmark CLI tests: a small labelled 10x directory and output capture. */
+/** Shared by the simulate/benchmark CLI tests: a small labelled 10x directory (output capture: test/helpers/cli.ts). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { columnAsStrings } from '../../src/data/frame.js';
 import { writeTenx } from '../../src/io/mtx.js';
 import { syntheticCells } from './synthetic.js';
-
-export function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
 
 /** Writes synthetic labelled cells as a 10x directory whose barcodes file carries a cell_type column. */
 export async function writeLabelledTenx(dir: string, sizes: number[], names?: string[]): Promise<void> {

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../../src/cli/main.js';
-import { capture, writeLabelledTenx } from '../benchmark/cli-helpers.js';
+import { writeLabelledTenx } from '../benchmark/cli-helpers.js';
 import { registerTestMethods } from '../benchmark/test-methods.js';
+import { capture } from '../helpers/cli.js';
 
 registerTestMethods();
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-bench-'));

@@ -4,22 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { perMethodPath } from '../../src/cli/commands/deconvolve.js';
-import { runCli } from '../../src/cli/main.js';
 import { getMethod } from '../../src/methods/registry.js';
-import { capture } from '../benchmark/cli-helpers.js';
 import { FIXTURE_DIR, loadBulk, loadSignature, readCsv } from '../fixtures/linear/load.js';
+import { cli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-deconv-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const SIG = join(FIXTURE_DIR, 'shuffled', 'SIG.csv');
 const BULK = join(FIXTURE_DIR, 'shuffled', 'BULK.csv');
-
-async function cli(argv: string[]) {
-  const o = capture();
-  const e = capture();
-  const code = await runCli(argv, { stdout: o.stream, stderr: e.stream });
-  return { code, out: o.text(), err: e.text() };
-}
 
 test('deconvolve --method nnls --signature writes the library result and reports the gene overlap', async () => {
   const out = join(tmp, 'props.csv');

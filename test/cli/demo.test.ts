@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DEMO_SETTINGS } from '../../src/cli/commands/demo.js';
 import { runCli } from '../../src/cli/main.js';
-import { capture } from '../benchmark/cli-helpers.js';
 import { registerTestMethods } from '../benchmark/test-methods.js';
+import { capture } from '../helpers/cli.js';
 
 registerTestMethods();
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-demo-'));

@@ -2,31 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { runCli } from '../../src/cli/main.js';
 import type { CsrMatrix } from '../../src/data/sparse.js';
 import { datasets } from '../../src/datasets/index.js';
 import { readDataset } from '../../src/io/read.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const o = capture();
-  const e = capture();
-  const code = await runCli(argv, { stdout: o.stream, stderr: e.stream });
-  return { code, out: o.text(), err: e.text() };
-}
+import { cli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'celldeconv-cli-io-'));
 

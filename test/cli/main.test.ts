@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { packageVersion, runCli } from '../../src/cli/main.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
+import { capture } from '../helpers/cli.js';
 
 test('--version prints the package version', async () => {
   const o = capture();

@@ -8,7 +8,8 @@ import { runCli } from '../../src/cli/main.js';
 import { LAYERS } from '../../src/core/keys.js';
 import type { DenseMatrix } from '../../src/data/dense.js';
 import { readH5ad } from '../../src/io/h5ad/read.js';
-import { capture, writeLabelledTenx } from '../benchmark/cli-helpers.js';
+import { writeLabelledTenx } from '../benchmark/cli-helpers.js';
+import { capture } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-sim-'));
 const ref = join(tmp, 'ref');

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { runCli } from '../../src/cli/main.js';
@@ -12,17 +11,7 @@ import { DenseMatrix } from '../../src/data/dense.js';
 import { CsrMatrix } from '../../src/data/sparse.js';
 import { writeTenx } from '../../src/io/mtx.js';
 import { readSignatureCsv } from '../../src/signature/signature-csv.js';
-
-function capture(): { stream: Writable; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(c, _e, cb) {
-      chunks.push(String(c));
-      cb();
-    },
-  });
-  return { stream, text: () => chunks.join('') };
-}
+import { capture } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-cli-sig-'));
 const ref = join(tmp, 'ref');

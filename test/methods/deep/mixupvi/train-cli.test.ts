@@ -4,22 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { trainOptions } from '../../../../src/cli/commands/train.js';
-import { runCli } from '../../../../src/cli/main.js';
 import { writeDataset } from '../../../../src/io/read.js';
 import { writeDenseTable } from '../../../../src/io/table.js';
 import { getMethod } from '../../../../src/methods/registry.js';
-import { capture } from '../../../benchmark/cli-helpers.js';
+import { cli } from '../../../helpers/cli.js';
 import { pseudobulksOf, syntheticCounts } from './synthetic.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-train-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function cli(argv: string[]) {
-  const o = capture();
-  const e = capture();
-  const code = await runCli(argv, { stdout: o.stream, stderr: e.stream });
-  return { code, out: o.text(), err: e.text() };
-}
 
 test('train maps generic flags onto method options, rejects unknown ones, applies --quick', () => {
   const spec = getMethod('mixupvi');
