@@ -20,6 +20,8 @@ export class Output {
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   private barActive = false;
   private readonly started = new Map<string, number>();
+  /** Per stage/label: the `step/total` of its last event when that event was a done event. */
+  private readonly finished = new Map<string, string>();
 
   constructor(o: OutputOptions) {
     this.json = o.json;
@@ -55,12 +57,22 @@ export class Output {
     this.stderr.write(`${text}\n`);
   }
 
-  /** A progress callback that draws a bar on a TTY and logs stage timings otherwise. */
+  /**
+   * A progress callback that draws a bar on a TTY and logs stage timings otherwise.
+   *
+   * A done event that repeats the previous event of the same stage/label (same step and total) is
+   * ignored: some trainers report their last step both from the loop and once more at the end, which
+   * would print "done in 0.0 s" a second time.
+   */
   progress(): (e: ProgressEvent) => void {
     return (e) => {
       const key = `${e.stage}:${e.label ?? ''}`;
-      if (!this.started.has(key)) this.started.set(key, Date.now());
       const done = e.total !== undefined && e.step >= e.total;
+      const mark = `${e.step}/${e.total}`;
+      if (done && this.finished.get(key) === mark) return;
+      if (done) this.finished.set(key, mark);
+      else this.finished.delete(key);
+      if (!this.started.has(key)) this.started.set(key, Date.now());
       if (this.quiet) return;
       if (this.stderr.isTTY) {
         this.stderr.write(`\r${renderBar(e, this.stderr.columns ?? 80, Date.now() - (this.started.get(key) ?? Date.now()))}\x1b[K`);
