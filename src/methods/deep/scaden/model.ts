@@ -11,12 +11,18 @@
  * training time.
  */
 import { FormatError, InputError } from '../../../core/errors.js';
-import { LAYERS } from '../../../core/keys.js';
 import { Rng } from '../../../core/rng.js';
 import type { Dataset } from '../../../data/dataset.js';
-import { backendInfo, initBackend } from '../../../nn/backend.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
-import { alignBulk, buildTrainingSet, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import {
+  baselineManifest,
+  baselineSpec,
+  baselineTrainingSet,
+  ensureBackend,
+  resolveBaselineOptions,
+  stripUndefined,
+} from '../common-baselines/fitted.js';
+import { alignBulk, makeResult, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
 import { assignWeights, loadModelDir, saveModelDir, type WeightArray } from '../model-io.js';
 import { type MemberTask, trainMembers } from './ensemble.js';
 import { Mlp, type MlpConfig, SCADEN_MEMBERS } from './module.js';
@@ -62,11 +68,8 @@ export const SCADEN_DEFAULTS: ScadenOptions = {
  */
 export const SCADEN_QUICK: Partial<ScadenOptions> = { nGenes: 250, steps: 500 };
 
-/** Makes sure a tfjs backend is active (the requested one, or the default when none is set up). */
-export async function ensureBackend(backend?: string): Promise<string> {
-  if (backend) return (await initBackend(backend)).name;
-  return (backendInfo() ?? (await initBackend())).name;
-}
+// Moved to common-baselines/fitted.ts; re-exported for existing importers.
+export { ensureBackend, stripUndefined };
 
 /** A trained Scaden ensemble. */
 export class ScadenFitted implements Fitted {
@@ -97,15 +100,7 @@ export class ScadenFitted implements Fitted {
   }
 
   toJSON(): FittedManifest {
-    return {
-      method: this.method,
-      version: 1,
-      genes: this.genes,
-      cellTypes: this.cellTypes,
-      config: this.config,
-      seed: this.seed,
-      history: this.history,
-    };
+    return baselineManifest(this, this.config);
   }
 
   /** Writes manifest.json + weights.bin (model-io). */
@@ -123,13 +118,7 @@ export class ScadenFitted implements Fitted {
 }
 
 function resolveOptions(opts: FitOptions<ScadenOptions>): ScadenOptions {
-  const o = { ...SCADEN_DEFAULTS, ...stripUndefined(opts.options ?? {}) } as ScadenOptions;
-  o.steps = numOption(o.steps, 'steps', SCADEN_DEFAULTS.steps);
-  o.batchSize = numOption(o.batchSize, 'batchSize', SCADEN_DEFAULTS.batchSize);
-  o.lr = numOption(o.lr, 'lr', SCADEN_DEFAULTS.lr);
-  o.nSamples = numOption(o.nSamples, 'nSamples', SCADEN_DEFAULTS.nSamples);
-  o.nCells = numOption(o.nCells, 'nCells', SCADEN_DEFAULTS.nCells);
-  o.nGenes = numOption(o.nGenes, 'nGenes', SCADEN_DEFAULTS.nGenes);
+  const o = resolveBaselineOptions(SCADEN_DEFAULTS, opts.options, ['steps', 'batchSize', 'lr', 'nSamples', 'nCells', 'nGenes']);
   if (typeof o.members === 'string') o.members = (o.members as string).split(',').map((s) => s.trim()) as ScadenMemberName[];
   for (const m of o.members) {
     if (!(m in SCADEN_MEMBERS)) {
@@ -144,12 +133,6 @@ function resolveOptions(opts: FitOptions<ScadenOptions>): ScadenOptions {
   if (!Number.isInteger(o.steps) || o.steps < 1)
     throw new InputError('steps must be a positive integer', { code: 'E_OPTION', field: 'steps', got: o.steps });
   return o;
-}
-
-export function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 /**
@@ -167,14 +150,7 @@ async function fitScaden(ref: Dataset | null, opts: FitOptions<ScadenOptions>): 
   const seed = opts.seed ?? 0;
   await ensureBackend(o.backend);
   const t0 = performance.now();
-  const raw = await buildTrainingSet(ref, {
-    ...o,
-    labelsKey: opts.labelsKey,
-    layer: opts.layer,
-    seed,
-    onProgress: opts.onProgress,
-    signal: opts.signal,
-  });
+  const raw = await baselineTrainingSet(ref, o, opts, seed);
   const X = logMinMax(raw.X);
   const Y = toFloat32(raw.Y);
   const simSeconds = (performance.now() - t0) / 1000;
@@ -250,14 +226,12 @@ async function loadScaden(dir: string): Promise<ScadenFitted> {
 }
 
 /** Registry entry of Scaden. */
-export const scaden: MethodSpec<ScadenOptions> = {
+export const scaden: MethodSpec<ScadenOptions> = baselineSpec({
   name: 'scaden',
-  kind: 'trained',
   description: 'Scaden: ensemble of 3 MLPs trained on simulated pseudobulks (log2 + min-max inputs, MSE)',
   reference: 'Menden et al. 2020, Sci. Adv. 6:eaba2619',
   defaults: SCADEN_DEFAULTS,
   quickOptions: SCADEN_QUICK,
-  bulkLayer: LAYERS.countsSum,
   fit: fitScaden,
   load: loadScaden,
-};
+});

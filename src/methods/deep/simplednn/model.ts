@@ -12,14 +12,20 @@
  * for simulated pseudobulks.
  */
 import { InputError } from '../../../core/errors.js';
-import { LAYERS } from '../../../core/keys.js';
 import { Rng } from '../../../core/rng.js';
 import type { Dataset } from '../../../data/dataset.js';
 import { splitPatients } from '../../../simulate/paired-augmentation.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
-import { alignBulk, buildTrainingSet, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
-import { assignWeights, loadModelDir, saveModelDir, variablesToWeights } from '../model-io.js';
-import { ensureBackend, stripUndefined } from '../scaden/model.js';
+import {
+  baselineManifest,
+  baselineSpec,
+  baselineTrainingSet,
+  ensureBackend,
+  loadSingleModel,
+  resolveBaselineOptions,
+  saveSingleModel,
+} from '../common-baselines/fitted.js';
+import { alignBulk, makeResult, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
 import { checkMlpConfig, Mlp, type MlpConfig } from '../scaden/module.js';
 import { logMinMax } from '../scaden/preprocess.js';
 import { type MlpTrainData, predictMlp, trainMlpEpochs } from '../scaden/train.js';
@@ -150,21 +156,11 @@ export class SimpleDnnFitted implements Fitted {
   }
 
   toJSON(): FittedManifest {
-    const { paired: _p, ...config } = this.config;
-    return {
-      method: this.method,
-      version: 1,
-      genes: this.genes,
-      cellTypes: this.cellTypes,
-      config,
-      chosen: this.chosen,
-      seed: this.seed,
-      history: this.history,
-    };
+    return baselineManifest(this, this.config, { chosen: this.chosen });
   }
 
   async save(dir: string): Promise<void> {
-    await saveModelDir(dir, { ...this.toJSON() }, variablesToWeights(this.mlp.params()));
+    await saveSingleModel(dir, this, this.mlp);
   }
 
   dispose(): void {
@@ -173,10 +169,17 @@ export class SimpleDnnFitted implements Fitted {
 }
 
 function resolveOptions(opts: FitOptions<SimpleDnnOptions>): SimpleDnnOptions {
-  const o = { ...SIMPLEDNN_DEFAULTS, ...stripUndefined(opts.options ?? {}) } as SimpleDnnOptions;
-  for (const k of ['nTrials', 'lr', 'batchSize', 'epochs', 'patience', 'validationFraction', 'nSamples', 'nCells', 'nGenes'] as const) {
-    (o as unknown as Record<string, number>)[k] = numOption(o[k], k, SIMPLEDNN_DEFAULTS[k]);
-  }
+  const o = resolveBaselineOptions(SIMPLEDNN_DEFAULTS, opts.options, [
+    'nTrials',
+    'lr',
+    'batchSize',
+    'epochs',
+    'patience',
+    'validationFraction',
+    'nSamples',
+    'nCells',
+    'nGenes',
+  ]);
   for (const k of ['hidden', 'dropout'] as const) {
     const v = o[k] as unknown;
     if (typeof v === 'string') o[k] = v.split(',').map(Number);
@@ -210,14 +213,7 @@ async function fitSimpleDnn(ref: Dataset | null, opts: FitOptions<SimpleDnnOptio
   const seed = opts.seed ?? 0;
   await ensureBackend(o.backend);
   const rng = new Rng(seed);
-  const raw = await buildTrainingSet(ref, {
-    ...o,
-    labelsKey: opts.labelsKey,
-    layer: opts.layer,
-    seed,
-    onProgress: opts.onProgress,
-    signal: opts.signal,
-  });
+  const raw = await baselineTrainingSet(ref, o, opts, seed);
   const data: MlpTrainData = { X: o.scaling === 'none' ? toFloat32(raw.X) : logMinMax(raw.X), Y: toFloat32(raw.Y) };
   let trainIdx: Int32Array;
   let valIdx: Int32Array;
@@ -300,43 +296,27 @@ async function fitSimpleDnn(ref: Dataset | null, opts: FitOptions<SimpleDnnOptio
 
 /** Loads a saved SimpleDNN (JSON manifest + float32 weights; no code is evaluated). */
 async function loadSimpleDnn(dir: string): Promise<SimpleDnnFitted> {
-  const { manifest, weights } = await loadModelDir(dir, 'simplednn');
-  await ensureBackend();
-  const chosen = manifest.chosen as SimpleDnnConfig;
+  const { manifest, model, seed, history } = await loadSingleModel(dir, 'simplednn', (m) => {
+    const chosen = m.chosen as SimpleDnnConfig;
+    return new Mlp(
+      'mlp',
+      m.genes.length,
+      m.cellTypes.length,
+      { hidden: chosen.hidden, dropout: chosen.dropout, init: 'glorot' },
+      new Rng(0),
+    );
+  });
   const config = { ...SIMPLEDNN_DEFAULTS, ...((manifest.config ?? {}) as Partial<SimpleDnnOptions>) };
-  const mlp = new Mlp(
-    'mlp',
-    manifest.genes.length,
-    manifest.cellTypes.length,
-    { hidden: chosen.hidden, dropout: chosen.dropout, init: 'glorot' },
-    new Rng(0),
-  );
-  try {
-    assignWeights(mlp.params(), weights, dir);
-  } catch (e) {
-    mlp.dispose();
-    throw e;
-  }
-  return new SimpleDnnFitted(
-    manifest.genes,
-    manifest.cellTypes,
-    mlp,
-    chosen,
-    config,
-    manifest.seed ?? 0,
-    (manifest.history ?? {}) as Record<string, unknown>,
-  );
+  return new SimpleDnnFitted(manifest.genes, manifest.cellTypes, model, manifest.chosen as SimpleDnnConfig, config, seed, history);
 }
 
 /** Registry entry of SimpleDNN. */
-export const simplednn: MethodSpec<SimpleDnnOptions> = {
+export const simplednn: MethodSpec<SimpleDnnOptions> = baselineSpec({
   name: 'simplednn',
-  kind: 'trained',
   description: 'SimpleDNN: configurable MLP with hyper-parameter search (random/grid, validation split, early stopping)',
   reference: 'seed 001 (Scaden vs SimpleDNN on paired bulk/scRNA data)',
   defaults: SIMPLEDNN_DEFAULTS,
   quickOptions: SIMPLEDNN_QUICK,
-  bulkLayer: LAYERS.countsSum,
   fit: fitSimpleDnn,
   load: loadSimpleDnn,
-};
+});

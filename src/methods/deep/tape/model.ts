@@ -15,7 +15,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../../core/errors.js';
-import { LAYERS } from '../../../core/keys.js';
 import { throttledProgress, throwIfAborted } from '../../../core/progress.js';
 import { Rng } from '../../../core/rng.js';
 import type { Dataset } from '../../../data/dataset.js';
@@ -24,9 +23,18 @@ import { Adam } from '../../../nn/adam.js';
 import { batchTensor, indexBatches } from '../../../nn/batches.js';
 import { type TrainHistory, trainLoop } from '../../../nn/trainer.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
-import { alignBulk, buildTrainingSet, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
-import { assignWeights, loadModelDir, saveModelDir, variablesToWeights } from '../model-io.js';
-import { ensureBackend, stripUndefined } from '../scaden/model.js';
+import {
+  baselineManifest,
+  baselineSpec,
+  baselineTrainingSet,
+  ensureBackend,
+  loadSingleModel,
+  resolveBaselineOptions,
+  saveSingleModel,
+  stripUndefined,
+} from '../common-baselines/fitted.js';
+import { alignBulk, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import { assignWeights, variablesToWeights } from '../model-io.js';
 import { l1Loss, TAPE_ARCH, type TapeArch, TapeAutoEncoder, tapeLoss } from './module.js';
 import { type TapeScaler, tapeScale, tapeVarianceFilter } from './preprocess.js';
 
@@ -212,20 +220,11 @@ export class TapeFitted implements Fitted {
   }
 
   toJSON(): FittedManifest {
-    const { paired: _p, ...config } = this.config;
-    return {
-      method: this.method,
-      version: 1,
-      genes: this.genes,
-      cellTypes: this.cellTypes,
-      config,
-      seed: this.seed,
-      history: this.history,
-    };
+    return baselineManifest(this, this.config);
   }
 
   async save(dir: string): Promise<void> {
-    await saveModelDir(dir, { ...this.toJSON() }, variablesToWeights(this.model.params()));
+    await saveSingleModel(dir, this, this.model);
   }
 
   dispose(): void {
@@ -234,8 +233,7 @@ export class TapeFitted implements Fitted {
 }
 
 function resolveOptions(opts: FitOptions<TapeOptions>): TapeOptions {
-  const o = { ...TAPE_DEFAULTS, ...stripUndefined(opts.options ?? {}) } as TapeOptions;
-  for (const k of [
+  const o = resolveBaselineOptions(TAPE_DEFAULTS, opts.options, [
     'epochs',
     'batchSize',
     'lr',
@@ -245,9 +243,7 @@ function resolveOptions(opts: FitOptions<TapeOptions>): TapeOptions {
     'varianceThreshold',
     'adaptiveSteps',
     'adaptiveIters',
-  ] as const) {
-    (o as unknown as Record<string, number>)[k] = numOption(o[k], k, TAPE_DEFAULTS[k]);
-  }
+  ]);
   if (typeof o.adaptive === 'string') o.adaptive = o.adaptive === 'true';
   if (!Number.isInteger(o.epochs) || o.epochs < 1)
     throw new InputError('epochs must be a positive integer', { code: 'E_OPTION', field: 'epochs', got: o.epochs });
@@ -269,14 +265,7 @@ async function fitTape(ref: Dataset | null, opts: FitOptions<TapeOptions>): Prom
   await ensureBackend(o.backend);
   const rng = new Rng(seed);
   const t0 = performance.now();
-  const raw = await buildTrainingSet(ref, {
-    ...o,
-    labelsKey: opts.labelsKey,
-    layer: opts.layer,
-    seed,
-    onProgress: opts.onProgress,
-    signal: opts.signal,
-  });
+  const raw = await baselineTrainingSet(ref, o, opts, seed);
   // TAPE's variance filter on the (simulated) training matrix, then ln + per-sample scaling.
   const keep = o.varianceThreshold < 1 ? tapeVarianceFilter(raw.X, o.varianceThreshold) : Int32Array.from(raw.genes, (_, j) => j);
   const X = tapeScale(raw.X.selectCols(keep), o.scaler);
@@ -331,35 +320,21 @@ async function fitTape(ref: Dataset | null, opts: FitOptions<TapeOptions>): Prom
 
 /** Loads a saved TAPE model (JSON manifest + float32 weights; no code is evaluated). */
 async function loadTape(dir: string): Promise<TapeFitted> {
-  const { manifest, weights } = await loadModelDir(dir, 'tape');
-  await ensureBackend();
-  const config = { ...TAPE_DEFAULTS, ...((manifest.config ?? {}) as Partial<TapeOptions>) };
-  const model = new TapeAutoEncoder(manifest.genes.length, manifest.cellTypes.length, new Rng(0), config.arch);
-  try {
-    assignWeights(model.params(), weights, dir);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return new TapeFitted(
-    manifest.genes,
-    manifest.cellTypes,
-    model,
-    config,
-    manifest.seed ?? 0,
-    (manifest.history ?? {}) as Record<string, unknown>,
-  );
+  let config = TAPE_DEFAULTS;
+  const { manifest, model, seed, history } = await loadSingleModel(dir, 'tape', (m) => {
+    config = { ...TAPE_DEFAULTS, ...((m.config ?? {}) as Partial<TapeOptions>) };
+    return new TapeAutoEncoder(m.genes.length, m.cellTypes.length, new Rng(0), config.arch);
+  });
+  return new TapeFitted(manifest.genes, manifest.cellTypes, model, config, seed, history);
 }
 
 /** Registry entry of TAPE. */
-export const tape: MethodSpec<TapeOptions> = {
+export const tape: MethodSpec<TapeOptions> = baselineSpec({
   name: 'tape',
-  kind: 'trained',
   description: 'TAPE: autoencoder (encoder -> proportions, linear decoder = signature) with adaptive stage',
   reference: 'Chen & Wang 2022, Nat. Commun. 13:6735',
   defaults: TAPE_DEFAULTS,
   quickOptions: TAPE_QUICK,
-  bulkLayer: LAYERS.countsSum,
   fit: fitTape,
   load: loadTape,
-};
+});
