@@ -15,9 +15,13 @@ import { InputError } from '../core/errors.js';
 import { type LongRunOptions, throttledProgress, throwIfAborted } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
-import { DenseMatrix } from '../data/dense.js';
+import type { DenseMatrix } from '../data/dense.js';
 import { type Matrix, toRowMajor } from '../data/matrix.js';
 import type { CsrMatrix } from '../data/sparse.js';
+import { simulatedTrainingSet, sumSampledCells } from './training-simulation.js';
+
+// Moved to training-simulation.ts; re-exported for existing importers.
+export { accumulateRows } from './training-simulation.js';
 
 /** Simulated training pseudobulks with their ground truth. */
 export interface SimulatedTrainingSet {
@@ -88,20 +92,6 @@ export function groupCellsByType(ref: Dataset, labelsKey: string, layer?: string
   return { counts, cellTypes, groups };
 }
 
-/** Adds the rows `idx` of a row-major matrix to `acc` (length cols). */
-export function accumulateRows(m: DenseMatrix | CsrMatrix, idx: ArrayLike<number>, acc: Float64Array): void {
-  if (m.kind === 'csr') {
-    m.gatherSumRows(idx, acc, true);
-    return;
-  }
-  const c = m.cols;
-  const d = m.data;
-  for (let k = 0; k < idx.length; k++) {
-    const base = (idx[k] as number) * c;
-    for (let j = 0; j < c; j++) acc[j] = (acc[j] as number) + (d[base + j] as number);
-  }
-}
-
 /** Options of {@link simulateScadenPseudobulks}. */
 export interface ScadenSimulationOptions extends LongRunOptions {
   /** obs column with cell-type labels. */
@@ -135,9 +125,10 @@ export function simulateScadenPseudobulks(ref: Dataset, opts: ScadenSimulationOp
   checkPositiveInt('nCells', nCells, 1);
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
-  const { counts, cellTypes, groups } = groupCellsByType(ref, opts.labelsKey, opts.layer);
+  const cells = groupCellsByType(ref, opts.labelsKey, opts.layer);
+  const { cellTypes } = cells;
   const C = cellTypes.length;
-  const G = counts.cols;
+  const G = cells.counts.cols;
   const half = Math.floor(nSamples / 2);
   const total = 2 * half;
   const X = new Float32Array(total * G);
@@ -145,6 +136,7 @@ export function simulateScadenPseudobulks(ref: Dataset, opts: ScadenSimulationOp
   const acc = new Float64Array(G);
   const avail = new Int32Array(C);
   const u = new Float64Array(C);
+  const nPerType = new Int32Array(C);
   const report = throttledProgress(opts.onProgress, 'simulate', total, 'scaden');
   for (let s = 0; s < total; s++) {
     if ((s & 63) === 0) throwIfAborted(opts.signal);
@@ -163,28 +155,15 @@ export function simulateScadenPseudobulks(ref: Dataset, opts: ScadenSimulationOp
       u[k] = v;
       sum += v;
     }
-    acc.fill(0);
     for (let k = 0; k < nAvail; k++) {
-      const c = avail[k] as number;
       const f = (u[k] as number) / sum;
-      F[s * C + c] = f;
-      const nc = Math.trunc(f * nCells); // Python int(): truncation
-      const pop = groups[c] as Int32Array;
-      const idx = new Int32Array(nc);
-      for (let t = 0; t < nc; t++) idx[t] = pop[rng.int(pop.length)] as number;
-      accumulateRows(counts, idx, acc);
+      F[s * C + (avail[k] as number)] = f;
+      nPerType[k] = Math.trunc(f * nCells); // Python int(): truncation
     }
-    const row = X.subarray(s * G, (s + 1) * G);
-    for (let j = 0; j < G; j++) row[j] = acc[j] as number;
+    sumSampledCells(cells, avail, nAvail, nPerType, rng, acc, X.subarray(s * G, (s + 1) * G));
     report(s + 1);
   }
-  return {
-    X: new DenseMatrix(total, G, X),
-    fractions: new DenseMatrix(total, C, F),
-    genes: [...ref.varNames],
-    cellTypes,
-    seed,
-  };
+  return simulatedTrainingSet(ref, cellTypes, total, X, F, seed);
 }
 
 /** Typed error for an option that must be an integer >= min. */

@@ -11,8 +11,8 @@
 import { type LongRunOptions, throttledProgress, throwIfAborted } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
-import { DenseMatrix } from '../data/dense.js';
-import { accumulateRows, checkPositiveInt, groupCellsByType, type SimulatedTrainingSet } from './scaden-simulation.js';
+import { checkPositiveInt, groupCellsByType, type SimulatedTrainingSet } from './scaden-simulation.js';
+import { simulatedTrainingSet, sumSampledCells } from './training-simulation.js';
 
 /** Options of {@link simulateTapePseudobulks}. */
 export interface TapeSimulationOptions extends LongRunOptions {
@@ -51,9 +51,10 @@ export function simulateTapePseudobulks(ref: Dataset, opts: TapeSimulationOption
   checkPositiveInt('nCells', nCells, 1);
   const seed = opts.seed ?? 0;
   const rng = new Rng(seed);
-  const { counts, cellTypes, groups } = groupCellsByType(ref, opts.labelsKey, opts.layer);
+  const cells = groupCellsByType(ref, opts.labelsKey, opts.layer);
+  const { cellTypes } = cells;
   const C = cellTypes.length;
-  const G = counts.cols;
+  const G = cells.counts.cols;
   const ones = new Float64Array(C).fill(1);
   // All proportions are drawn first, then sparsified, then cells sampled: the same order as TAPE.
   const P = new Float64Array(nSamples * C);
@@ -79,6 +80,7 @@ export function simulateTapePseudobulks(ref: Dataset, opts: TapeSimulationOption
   const F = new Float64Array(nSamples * C);
   const acc = new Float64Array(G);
   const k = new Int32Array(C);
+  const allTypes = Int32Array.from({ length: C }, (_, c) => c);
   const report = throttledProgress(opts.onProgress, 'simulate', nSamples, 'tape');
   for (let s = 0; s < nSamples; s++) {
     if ((s & 63) === 0) throwIfAborted(opts.signal);
@@ -87,24 +89,9 @@ export function simulateTapePseudobulks(ref: Dataset, opts: TapeSimulationOption
       k[c] = Math.floor(nCells * (P[s * C + c] as number));
       total += k[c] as number;
     }
-    acc.fill(0);
-    for (let c = 0; c < C; c++) {
-      F[s * C + c] = total > 0 ? (k[c] as number) / total : 0;
-      const pop = groups[c] as Int32Array;
-      const nc = k[c] as number;
-      const idx = new Int32Array(nc);
-      for (let t = 0; t < nc; t++) idx[t] = pop[rng.int(pop.length)] as number;
-      accumulateRows(counts, idx, acc);
-    }
-    const row = X.subarray(s * G, (s + 1) * G);
-    for (let j = 0; j < G; j++) row[j] = acc[j] as number;
+    for (let c = 0; c < C; c++) F[s * C + c] = total > 0 ? (k[c] as number) / total : 0;
+    sumSampledCells(cells, allTypes, C, k, rng, acc, X.subarray(s * G, (s + 1) * G));
     report(s + 1);
   }
-  return {
-    X: new DenseMatrix(nSamples, G, X),
-    fractions: new DenseMatrix(nSamples, C, F),
-    genes: [...ref.varNames],
-    cellTypes,
-    seed,
-  };
+  return simulatedTrainingSet(ref, cellTypes, nSamples, X, F, seed);
 }
