@@ -182,8 +182,13 @@ function designMatrix(sig: Signature, idx: Int32Array): Float64Array {
   return S;
 }
 
-/** Reason a bulk sample cannot be solved, or undefined. */
-function degenerateReason(y: Float64Array): string | undefined {
+/**
+ * Reason a bulk sample cannot be solved (NaN, infinite or negative values, zero total), or undefined.
+ *
+ * @param y one sample over the genes in use.
+ * @param genes what those genes are, for the message ('signature genes', 'model genes').
+ */
+export function degenerateReason(y: Float64Array, genes = 'signature genes'): string | undefined {
   let s = 0;
   for (let g = 0; g < y.length; g++) {
     const v = y[g]!;
@@ -192,8 +197,32 @@ function degenerateReason(y: Float64Array): string | undefined {
     if (v < 0) return 'contains negative values';
     s += v;
   }
-  if (s === 0) return 'has zero total over the signature genes';
+  if (s === 0) return `has zero total over the ${genes}`;
   return undefined;
+}
+
+/** The `W_DEGENERATE_SAMPLE` warning for bulk sample `i`, which {@link degenerateReason} rejected with `why`. */
+export function degenerateSampleWarning(bulk: Dataset, i: number, why: string): DiagnosticWarning {
+  return {
+    code: 'W_DEGENERATE_SAMPLE',
+    sample: bulk.obsNames[i],
+    message: `bulk sample '${bulk.obsNames[i]}' ${why}; its proportions are set to 0`,
+  };
+}
+
+/**
+ * The bulk values of the genes in use: samples x `bulkIdx.length`, from `layer`, else
+ * `relative_counts` when the bulk has it (pseudobulks), else X.
+ *
+ * @returns the dense matrix and the layer read (undefined = X).
+ */
+export function bulkValues(
+  bulk: Dataset,
+  bulkIdx: Int32Array,
+  layer?: string,
+): { Y: DenseMatrix<Float64Array>; layerName: string | undefined } {
+  const layerName = layer ?? (bulk.layers.has(LAYERS.relativeCounts) ? LAYERS.relativeCounts : undefined);
+  return { Y: toDense(bulk.layer(layerName), bulkIdx, 'float64') as DenseMatrix<Float64Array>, layerName };
 }
 
 /** A fitted signature method: holds the signature and the merged options. */
@@ -227,8 +256,7 @@ class SignatureFitted<O> implements Fitted {
     const S = designMatrix(sig, align.fittedIdx);
     validateSignatureMatrix(S, G, sig.cellTypes, 'signature restricted to the genes found in the bulk');
 
-    const layerName = opts.layer ?? (bulk.layers.has(LAYERS.relativeCounts) ? LAYERS.relativeCounts : undefined);
-    const Y = toDense(bulk.layer(layerName), align.bulkIdx, 'float64') as DenseMatrix<Float64Array>;
+    const { Y, layerName } = bulkValues(bulk, align.bulkIdx, opts.layer);
     const N = Y.rows;
     const warnings: DiagnosticWarning[] = [...align.warnings];
     const degenerate: boolean[] = new Array(N).fill(false);
@@ -238,11 +266,7 @@ class SignatureFitted<O> implements Fitted {
       if (why === undefined) todo.push(i);
       else {
         degenerate[i] = true;
-        warnings.push({
-          code: 'W_DEGENERATE_SAMPLE',
-          sample: bulk.obsNames[i],
-          message: `bulk sample '${bulk.obsNames[i]}' ${why}; its proportions are set to 0`,
-        });
+        warnings.push(degenerateSampleWarning(bulk, i, why));
       }
     }
 

@@ -20,6 +20,7 @@ import { DenseMatrix } from '../../data/dense.js';
 import { type Matrix, toDense, toRowMajor } from '../../data/matrix.js';
 import { buildSignature } from '../../signature/build-signature.js';
 import { alignGenes } from '../align-genes.js';
+import { bulkValues, degenerateReason, degenerateSampleWarning } from '../signature-method.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../types.js';
 import { GLASSO_SELECTION_DEFAULTS, glassoEbic } from './glasso.js';
 import { DecovartLikelihood } from './likelihood.js';
@@ -390,8 +391,7 @@ export class DecovartFitted implements Fitted {
       sigmas.push(S);
     }
     const lik = new DecovartLikelihood(G, J, mu, sigmas, o.compat === 'decovart-r' ? 1 : 0.5);
-    const layerName = opts.layer ?? (bulk.layers.has(LAYERS.relativeCounts) ? LAYERS.relativeCounts : undefined);
-    const Y = toDense(bulk.layer(layerName), align.bulkIdx, 'float64') as DenseMatrix<Float64Array>;
+    const { Y, layerName } = bulkValues(bulk, align.bulkIdx, opts.layer);
     const N = Y.rows;
     const warnings: DiagnosticWarning[] = [...this.fitWarnings, ...align.warnings];
     const props = new Float64Array(N * J);
@@ -407,13 +407,9 @@ export class DecovartFitted implements Fitted {
     for (let i = 0; i < N; i++) {
       throwIfAborted(opts.signal);
       const y = Y.row(i);
-      const why = degenerateReason(y);
+      const why = degenerateReason(y, 'model genes');
       if (why !== undefined) {
-        warnings.push({
-          code: 'W_DEGENERATE_SAMPLE',
-          sample: bulk.obsNames[i],
-          message: `bulk sample '${bulk.obsNames[i]}' ${why}; its proportions are set to 0`,
-        });
+        warnings.push(degenerateSampleWarning(bulk, i, why));
         progress(i + 1);
         continue;
       }
@@ -479,19 +475,6 @@ export class DecovartFitted implements Fitted {
       covariance: this.covarianceInfo.map((x) => ({ ...x })),
     };
   }
-}
-
-function degenerateReason(y: Float64Array): string | undefined {
-  let s = 0;
-  for (let g = 0; g < y.length; g++) {
-    const v = y[g]!;
-    if (Number.isNaN(v)) return 'contains NaN';
-    if (!Number.isFinite(v)) return 'contains an infinite value';
-    if (v < 0) return 'contains negative values';
-    s += v;
-  }
-  if (s === 0) return 'has zero total over the model genes';
-  return undefined;
 }
 
 function validateOptions(o: DecovartOptions): void {
