@@ -6,6 +6,7 @@
  *   published settings (MIXUPVI_DEFAULTS / SCVI_DEFAULTS: 2,500 HVGs, latent 30, hidden 512, batch 2,048,
  *   100 epochs, 100 pseudobulks of 100 cells); prints the last epoch's validation rho, d and ELBO, the wall
  *   and CPU time (the whole process: main thread + shard worker). Several minutes per model on 2 cores.
+ *   MIXUPVI_BENCH_EPOCHS overrides the 100 epochs for a smoke run.
  * - `quick`: candidate quick settings (CANDIDATES below) through `runBenchmark` exactly as the demo uses
  *   them (train half of PBMC3k, 100 Dirichlet pseudobulks of 100 test cells, seed 0), nnls as the
  *   reference line; prints median / IQR Pearson, median MSE and fit time per candidate and granularity.
@@ -13,6 +14,7 @@
  *   (default `fine`) the granularities (`fine,coarse` for both); MIXUPVI_BENCH_METHODS (default
  *   `mixupvi`) the deep methods trained per candidate (add `scvi` for the fair comparison: scVI gets the
  *   same candidate options, only the penalty differs).
+ * - `rho`: what the mixup correlation measures, for saved models (MIXUPVI_BENCH_MODELS=dir,dir): see `rhoProbe`.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
