@@ -12,7 +12,7 @@ import '../../methods/all-methods.js';
 import { getMethod } from '../../methods/registry.js';
 import type { MethodSpec } from '../../methods/types.js';
 import { initBackend } from '../../nn/backend.js';
-import { optBool, optString, parseSetValue, reqString, UsageError } from '../args.js';
+import { optBool, optNumber, optString, parseSetValue, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
@@ -114,9 +114,7 @@ export const trainCommand: CommandSpec = {
     }
     const { refName, labelsKey } = referenceOptions(args);
     const outDir = resolve(reqString(args, 'out', 'Pass --out MODEL_DIR'));
-    const seedRaw = optString(args, 'seed') ?? '0';
-    const seed = Number(seedRaw);
-    if (!Number.isInteger(seed)) throw new UsageError('invalid value', 'seed', seedRaw, 'an integer');
+    const seed = optNumber(args, 'seed', 0, { integer: true });
     const sets = (args.values.set as string[] | string | undefined) ?? [];
     const options = trainOptions(spec, args.values, Array.isArray(sets) ? sets : [sets], optBool(args, 'quick'));
     const backend = optString(args, 'backend') ?? 'auto';
