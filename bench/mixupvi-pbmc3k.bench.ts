@@ -6,7 +6,8 @@
  *   published settings (MIXUPVI_DEFAULTS / SCVI_DEFAULTS: 2,500 HVGs, latent 30, hidden 512, batch 2,048,
  *   100 epochs, 100 pseudobulks of 100 cells); prints the last epoch's validation rho, d and ELBO, the wall
  *   and CPU time (the whole process: main thread + shard worker). Several minutes per model on 2 cores.
- *   MIXUPVI_BENCH_EPOCHS overrides the 100 epochs for a smoke run.
+ *   MIXUPVI_BENCH_EPOCHS overrides the 100 epochs for a smoke run; MIXUPVI_BENCH_OPTIONS (a JSON object, e.g.
+ *   '{"batchSize":128}') overrides other options, MIXUPVI_BENCH_SAVE=DIR saves both models under DIR/<name>.
  * - `quick`: candidate quick settings (CANDIDATES below) through `runBenchmark` exactly as the demo uses
  *   them (train half of PBMC3k, 100 Dirichlet pseudobulks of 100 test cells, seed 0), nnls as the
  *   reference line; prints median / IQR Pearson, median MSE and fit time per candidate and granularity.
@@ -67,8 +68,12 @@ async function published(): Promise<void> {
     const t0 = performance.now();
     const c0 = cpuUsage();
     // MIXUPVI_BENCH_EPOCHS: a short smoke run of this part (the figures in the docs use the default 100).
-    const options = process.env.MIXUPVI_BENCH_EPOCHS ? { epochs: Number(process.env.MIXUPVI_BENCH_EPOCHS) } : {};
+    const options = {
+      ...(process.env.MIXUPVI_BENCH_EPOCHS ? { epochs: Number(process.env.MIXUPVI_BENCH_EPOCHS) } : {}),
+      ...(process.env.MIXUPVI_BENCH_OPTIONS ? (JSON.parse(process.env.MIXUPVI_BENCH_OPTIONS) as Record<string, unknown>) : {}),
+    };
     const fitted = await getMethod(name).fit(ref, { labelsKey: 'cell_type', seed: 0, options });
+    if (process.env.MIXUPVI_BENCH_SAVE) await fitted.save?.(join(process.env.MIXUPVI_BENCH_SAVE, name));
     const wall = (performance.now() - t0) / 1000;
     const c = cpuUsage(c0);
     const h = (fitted as unknown as { history: TrainHistory }).history;
@@ -78,8 +83,9 @@ async function published(): Promise<void> {
       `| ${name} | ${f(v.rho)} | ${f(v.d)} | ${f(v.elbo, 1)} | ${h.epochs.length} | ${h.steps} | ${wall.toFixed(0)} | ${((c.user + c.system) / 1e6).toFixed(0)} |`,
     );
     // The rho trajectory: scVI's rho is not monotone (see docs/BENCHMARKS.md).
-    const traj = h.epochs.filter((e) => e.epoch === 0 || e.epoch % 10 === 9).map((e) => `${e.epoch + 1}:${f(e.val?.rho, 2)}`);
-    console.log(`<!-- ${name} val rho by epoch: ${traj.join(' ')} -->`);
+    const every = h.epochs.filter((e) => e.epoch === 0 || e.epoch % 10 === 9);
+    console.log(`<!-- ${name} val rho by epoch: ${every.map((e) => `${e.epoch + 1}:${f(e.val?.rho, 2)}`).join(' ')} -->`);
+    console.log(`<!-- ${name} val d by epoch: ${every.map((e) => `${e.epoch + 1}:${f(e.val?.d, 2)}`).join(' ')} -->`);
   }
 }
 

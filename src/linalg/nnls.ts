@@ -27,6 +27,14 @@ export interface NnlsResult {
 export interface NnlsOptions {
   /** Maximum inner (step-back) iterations; default 3·n as scipy 1.10. */
   maxIter?: number;
+  /**
+   * nnlsGram only: start from the passive set left in the workspace by the previous solve (a
+   * sequence of similar problems, e.g. the reweighting steps of WNNLS). When the unconstrained
+   * solution on that set is strictly positive it is the starting point; otherwise the solve starts
+   * from x = 0 as usual. H is positive definite in these uses, so the minimiser is unique and the
+   * result is the same up to rounding.
+   */
+  warmStart?: boolean;
 }
 
 /** Reusable buffers for {@link nnlsGram}, sized for n unknowns (avoids allocation per sample). */
@@ -69,36 +77,24 @@ export function nnlsGram(
   ws: NnlsWorkspace = new NnlsWorkspace(n),
 ): { iterations: number; converged: boolean } {
   const maxIter = opts.maxIter ?? 3 * n;
-  const { passive, idx, w, z, zp, L } = ws;
-  passive.fill(0);
-  x.fill(0, 0, n);
+  const { passive, w, z } = ws;
   let iter = 0;
   let solves = 0;
-  // w = d - H x
-  const gradient = () => {
-    for (let j = 0; j < n; j++) {
-      let s = d[j]!;
-      const r = j * n;
-      for (let k = 0; k < n; k++) {
-        const xk = x[k]!;
-        if (xk !== 0) s -= H[r + k]! * xk;
-      }
-      w[j] = s;
-    }
-  };
-  // z on the passive set (0 elsewhere); false if H[P,P] is not positive definite.
-  const solveP = (): boolean => {
+  x.fill(0, 0, n);
+  let warm = false;
+  if (opts.warmStart) {
     let k = 0;
-    for (let j = 0; j < n; j++) if (passive[j]) idx[k++] = j;
-    solves++;
-    if (!choleskySubset(H, n, idx, k, L)) return false;
-    for (let a = 0; a < k; a++) zp[a] = d[idx[a]!]!;
-    choleskySolve(L, k, zp);
-    z.fill(0, 0, n);
-    for (let a = 0; a < k; a++) z[idx[a]!] = zp[a]!;
-    return true;
-  };
-  gradient();
+    for (let j = 0; j < n; j++) k += passive[j]!;
+    if (k > 0) {
+      solves++;
+      warm = solvePassive(n, H, d, ws);
+      for (let j = 0; j < n && warm; j++) if (passive[j] && !(z[j]! > 0)) warm = false;
+      if (warm) for (let j = 0; j < n; j++) x[j] = passive[j] ? z[j]! : 0;
+      else x.fill(0, 0, n);
+    }
+  }
+  if (!warm) passive.fill(0);
+  gramGradient(n, H, d, x, w);
   const guard = 10 * (maxIter + n) + 10;
   for (let pass = 0; pass < guard; pass++) {
     // Entering variable: largest positive gradient among the active (zero) set.
@@ -112,7 +108,8 @@ export function nnlsGram(
     }
     if (t < 0) return { iterations: solves, converged: true };
     passive[t] = 1;
-    if (!solveP() || !(z[t]! > 0)) {
+    solves++;
+    if (!solvePassive(n, H, d, ws) || !(z[t]! > 0)) {
       // Rounding made the entering column useless (dependent or wrong sign): reject it, as nnls.f does.
       passive[t] = 0;
       w[t] = 0;
@@ -151,16 +148,43 @@ export function nnlsGram(
           x[j] = 0;
         }
       }
-      if (!solveP()) {
+      solves++;
+      if (!solvePassive(n, H, d, ws)) {
         // Cannot happen for a PD subset of a PD set; keep the feasible iterate.
         z.set(x.subarray(0, n));
         break;
       }
     }
     for (let j = 0; j < n; j++) x[j] = passive[j] ? z[j]! : 0;
-    gradient();
+    gramGradient(n, H, d, x, w);
   }
   return { iterations: solves, converged: false };
+}
+
+/** w = d − H x (the negative gradient of ½xᵀHx − dᵀx). */
+function gramGradient(n: number, H: Float64Array, d: Float64Array, x: Float64Array, w: Float64Array): void {
+  for (let j = 0; j < n; j++) {
+    let s = d[j]!;
+    const r = j * n;
+    for (let k = 0; k < n; k++) {
+      const xk = x[k]!;
+      if (xk !== 0) s -= H[r + k]! * xk;
+    }
+    w[j] = s;
+  }
+}
+
+/** ws.z = the unconstrained minimiser on the passive set (0 elsewhere); false if H[P,P] is not positive definite. */
+function solvePassive(n: number, H: Float64Array, d: Float64Array, ws: NnlsWorkspace): boolean {
+  const { passive, idx, z, zp, L } = ws;
+  let k = 0;
+  for (let j = 0; j < n; j++) if (passive[j]) idx[k++] = j;
+  if (!choleskySubset(H, n, idx, k, L)) return false;
+  for (let a = 0; a < k; a++) zp[a] = d[idx[a]!]!;
+  choleskySolve(L, k, zp);
+  z.fill(0, 0, n);
+  for (let a = 0; a < k; a++) z[idx[a]!] = zp[a]!;
+  return true;
 }
 
 /**

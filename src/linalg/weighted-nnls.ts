@@ -12,6 +12,9 @@
 import { packedSize, rowOuterProducts, unpackSymmetric, weightedGramColMajor } from './blas.js';
 import { NnlsWorkspace, nnlsGram } from './nnls.js';
 import { pinv } from './svd.js';
+import { paddedLength, WasmArena } from './wasm/kernels.js';
+
+type WlsRegion = 'St' | 'x' | 'y' | 'w' | 'WS' | 'H' | 'd';
 
 /** Options of {@link WeightedNnls.iterate}. */
 export interface WlsIterateOptions {
@@ -44,6 +47,10 @@ export class WeightedNnls {
   private readonly xqp: Float64Array;
   private readonly x: Float64Array;
   private readonly ws: NnlsWorkspace;
+  /** The WebAssembly SIMD step (weights + SᵀWS + SᵀWy), or null for the JavaScript loops. */
+  private readonly arena: WasmArena<WlsRegion> | null;
+  /** Padded gene count of the arena's rows. */
+  private readonly K: number;
 
   constructor(S: Float64Array, G: number, C: number) {
     this.S = S;
@@ -61,6 +68,31 @@ export class WeightedNnls {
     this.xqp = new Float64Array(C);
     this.x = new Float64Array(C);
     this.ws = new NnlsWorkspace(C);
+    this.K = paddedLength(G);
+    const K = this.K;
+    this.arena = WasmArena.create<WlsRegion>({ St: C * K, x: C, y: K, w: K, WS: C * K, H: C * C, d: C });
+    if (this.arena) for (let c = 0; c < C; c++) this.arena.view.St.set(this.St.subarray(c * G, (c + 1) * G), c * K);
+  }
+
+  /**
+   * One reweighting step with the WebAssembly kernel: weights from x (dampened when `damp` > 0),
+   * then the weighted NNLS on SᵀWS, SᵀWy into `out`. The sample must be in the arena's `y`.
+   */
+  private wasmStep(arena: WasmArena<WlsRegion>, x: Float64Array, clip: number, damp: number, out: Float64Array) {
+    const { C, H, d } = this;
+    const v = arena.view;
+    v.x.set(x);
+    arena.wlsStep(C, this.G, this.K, clip, damp, { St: 'St', x: 'x', y: 'y', w: 'w', WS: 'WS', H: 'H', d: 'd' });
+    const h = v.H;
+    for (let a = 0; a < C; a++) {
+      for (let c = a; c < C; c++) {
+        const val = h[a * C + c]!;
+        H[a * C + c] = val;
+        H[c * C + a] = val;
+      }
+    }
+    d.set(v.d);
+    return nnlsGram(C, H, d, out, { maxIter: 50 * C, warmStart: true }, this.ws);
   }
 
   /** fitted values S·x into `out` (length G). */
@@ -95,26 +127,17 @@ export class WeightedNnls {
    * @param out length C, receives the solution.
    */
   iterate(y: Float64Array, x0: Float64Array, opts: WlsIterateOptions, out: Float64Array): { iterations: number; converged: boolean } {
-    const { G, C, fit, w, xqp, x } = this;
+    const { G, C, xqp, x } = this;
     const clip = opts.clip ?? 1e-4;
     x.set(x0.subarray(0, C));
+    const arena = this.arena;
+    if (arena) arena.view.y.set(y.subarray(0, G));
+    // Each sample starts cold (steps after the first warm-start from the previous step's passive
+    // set), so a sample's result never depends on which samples this thread solved before it.
+    this.ws.passive.fill(0);
     for (let it = 0; it < opts.maxIter; it++) {
-      this.fitted(x, fit);
-      let wmin = Number.POSITIVE_INFINITY;
-      for (let g = 0; g < G; g++) {
-        const p = Math.max(fit[g]!, clip);
-        const wg = 1 / (p * p);
-        w[g] = wg;
-        if (wg < wmin) wmin = wg;
-      }
-      if (opts.dampening !== null) {
-        const dmp = opts.dampening;
-        for (let g = 0; g < G; g++) {
-          const v = w[g]! / wmin;
-          w[g] = Math.min(v, dmp);
-        }
-      }
-      this.weightedNnls(y, w, xqp);
+      if (arena) this.wasmStep(arena, x, clip, opts.dampening ?? 0, xqp);
+      else this.jsStep(y, x, clip, opts.dampening, xqp);
       let change = 0;
       for (let c = 0; c < C; c++) {
         const xn = (xqp[c]! + 4 * x[c]!) / 5;
@@ -129,6 +152,23 @@ export class WeightedNnls {
     }
     out.set(x);
     return { iterations: opts.maxIter, converged: false };
+  }
+
+  /** One reweighting step in JavaScript (the reference path when WebAssembly is unavailable). */
+  private jsStep(y: Float64Array, x: Float64Array, clip: number, dampening: number | null, xqp: Float64Array): void {
+    const { G, fit, w } = this;
+    this.fitted(x, fit);
+    let wmin = Number.POSITIVE_INFINITY;
+    for (let g = 0; g < G; g++) {
+      const p = Math.max(fit[g]!, clip);
+      const wg = 1 / (p * p);
+      w[g] = wg;
+      if (wg < wmin) wmin = wg;
+    }
+    if (dampening !== null) {
+      for (let g = 0; g < G; g++) w[g] = Math.min(w[g]! / wmin, dampening);
+    }
+    this.weightedNnls(y, w, xqp);
   }
 }
 

@@ -1,0 +1,132 @@
+/**
+ * float64 SIMD kernels in WebAssembly (source: kernels.wat), for the hot loops of the linear
+ * methods: dot products of many rows (OLS, NNLS right-hand sides) and the weighted normal
+ * equations of WNNLS/DWLS. V8 runs f64x2 code about 10x faster than the equivalent scalar
+ * JavaScript loops (6 GMAC/s vs 0.6 on the development machine; docs/BENCHMARKS.md).
+ *
+ * Each user gets a private instance with its own memory ({@link WasmArena}), laid out once as
+ * named float64 regions, so worker threads and several solvers in one thread never share state.
+ * When WebAssembly SIMD is unavailable, or CELLDECONV_NO_WASM=1 is set, {@link WasmArena.create}
+ * returns null and callers keep their JavaScript loops (same numbers up to summation order).
+ */
+import { KERNELS_WASM_BASE64 } from './kernels-bytes.js';
+
+/** The part of the WebAssembly JS API used here (the project's lib settings do not declare it). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (mod: object, imports: object) => { exports: unknown };
+}
+const Wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface KernelExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  dotsNT(M: number, N: number, K: number, A: number, B: number, out: number): void;
+  wlsStep(
+    C: number,
+    G: number,
+    K: number,
+    St: number,
+    x: number,
+    y: number,
+    clip: number,
+    damp: number,
+    w: number,
+    WS: number,
+    H: number,
+    d: number,
+  ): void;
+}
+
+let compiled: object | null | undefined;
+let enabled = true;
+
+function kernelsModule(): object | null {
+  if (!enabled) return null;
+  if (compiled === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
+    compiled = !Wasm || env?.CELLDECONV_NO_WASM === '1' || !Wasm.validate(bytes) ? null : new Wasm.Module(bytes);
+  }
+  return compiled;
+}
+
+/** Whether the WebAssembly kernels are in use (SIMD supported, not disabled). */
+export function wasmKernelsAvailable(): boolean {
+  return kernelsModule() !== null;
+}
+
+/**
+ * Turns the kernels off (or back on) for this thread: tests use it to compare both code paths.
+ * Arenas already created keep working.
+ */
+export function setWasmKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/** Rounds a length in doubles up to the multiple of 4 the kernels need (rows padded with zeros). */
+export function paddedLength(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/**
+ * A private kernel instance whose memory holds named float64 regions.
+ *
+ * @example
+ * const a = WasmArena.create({ A: 2 * 4, B: 3 * 4, out: 6 });
+ * a?.view.A.set(...); a?.dotsNT(2, 3, 4, 'A', 'B', 'out'); // a.view.out = A Bᵀ
+ */
+export class WasmArena<R extends string> {
+  /** A float64 view of each region (valid for the arena's lifetime: its memory never grows). */
+  readonly view: Record<R, Float64Array>;
+  /** Byte offset of each region. */
+  readonly at: Record<R, number>;
+  private readonly k: KernelExports;
+
+  private constructor(k: KernelExports, view: Record<R, Float64Array>, at: Record<R, number>) {
+    this.k = k;
+    this.view = view;
+    this.at = at;
+  }
+
+  /**
+   * Lays out `sizes` (doubles per region, each region 16-byte aligned) in a new instance.
+   * @returns null when the kernels are unavailable (callers fall back to JavaScript).
+   */
+  static create<R extends string>(sizes: Record<R, number>): WasmArena<R> | null {
+    const mod = kernelsModule();
+    if (!mod) return null;
+    const at = {} as Record<R, number>;
+    let bytes = 0;
+    for (const name of Object.keys(sizes) as R[]) {
+      at[name] = bytes;
+      bytes += Math.ceil((sizes[name] * 8) / 16) * 16;
+    }
+    const pages = Math.max(1, Math.ceil(bytes / 65536));
+    const inst = new (Wasm as WasmApi).Instance(mod, {});
+    const k = inst.exports as unknown as KernelExports;
+    // The module owns its memory (exported); grow it to the layout's size once.
+    const have = k.memory.buffer.byteLength / 65536;
+    if (have < pages) k.memory.grow(pages - have);
+    const view = {} as Record<R, Float64Array>;
+    for (const name of Object.keys(sizes) as R[]) view[name] = new Float64Array(k.memory.buffer, at[name], sizes[name]);
+    return new WasmArena(k, view, at);
+  }
+
+  /**
+   * out[i·N + j] = Σ_k A[i·K + k]·B[j·K + k] for the regions A (M x K), B (N x K), out (M x N),
+   * starting `aRow`, `bRow` rows and `outAt` doubles into them. K must be a multiple of 4.
+   */
+  dotsNT(M: number, N: number, K: number, A: R, B: R, out: R, aRow = 0, bRow = 0, outAt = 0): void {
+    this.k.dotsNT(M, N, K, this.at[A] + aRow * K * 8, this.at[B] + bRow * K * 8, this.at[out] + outAt * 8);
+  }
+
+  /**
+   * One reweighting step of the WLS solvers (see kernels.wat `wlsStep`): weights from x, then
+   * WS = W·St, d = WS·y and the upper triangle of H = WS·Stᵀ. `damp` ≤ 0 means no dampening.
+   */
+  wlsStep(C: number, G: number, K: number, clip: number, damp: number, r: Record<'St' | 'x' | 'y' | 'w' | 'WS' | 'H' | 'd', R>): void {
+    const a = this.at;
+    this.k.wlsStep(C, G, K, a[r.St], a[r.x], a[r.y], clip, damp, a[r.w], a[r.WS], a[r.H], a[r.d]);
+  }
+}
