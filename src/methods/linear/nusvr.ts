@@ -1,7 +1,7 @@
 /**
  * nu-SVR deconvolution: the CIBERSORT procedure (Newman et al. 2015, Nat Methods 12:453) on a linear
- * nu-support-vector regression solved exactly as libsvm / scikit-learn `NuSVR` solve it
- * (see `linalg/svm/nu-svr.ts`), plus PyDeconv's single-nu variant.
+ * nu-support-vector regression, solved to its optimum (default) or exactly along libsvm's path as
+ * scikit-learn `NuSVR` solves it (see `linalg/svm/nu-svr.ts`), plus PyDeconv's single-nu variant.
  *
  * `mode: 'cibersort'` (default; CIBERSORT.R `CoreAlg`, as the reference harness `linear_ref.py
  * --svr-mode cibersort`):
@@ -22,11 +22,14 @@
  * with ν = `nu` (0.5), C = 1; the raw coefficients are clipped at 0 (`onlyPositive`), and
  * `proportions` divides them by their sum.
  *
- * `solver: 'libsvm'` (default) follows libsvm's SMO path step for step, so the numbers equal
- * scikit-learn's (the reference) to the last bit; `solver: 'ipm'` returns the exact optimum of
- * the same problem by an interior-point method (`linalg/svm/nu-svr-ipm.ts`), much faster, and
- * differs from libsvm by libsvm's own stopping error (~1e-3 in w; the chosen ν can differ when
- * two ν have nearly equal RMSE).
+ * `solver: 'ipm'` (default) returns the exact optimum of the ν-SVR by an interior-point method
+ * (`linalg/svm/nu-svr-ipm.ts`): the answer scikit-learn converges to at a tight tolerance
+ * (tol 1e-10: same proportions to 1e-5), independent of the order of the genes. `solver: 'libsvm'`
+ * follows libsvm's SMO path step for step and equals scikit-learn at its default tol 1e-3 (the
+ * PyDeconv / CIBERSORT reference) to the last bit, about 10x slower. The two differ by libsvm's
+ * stopping error (up to 7.5e-3 in proportions on the fixtures; the chosen ν can differ when two ν
+ * have nearly equal RMSE), which is also how much the reference itself moves when the genes are
+ * permuted (1.9e-3 on 20 samples of the 500 x 9 benchmark set) or one input changes by one ulp.
  */
 
 import { InputError } from '../../core/errors.js';
@@ -42,13 +45,13 @@ export interface NuSvrMethodOptions {
   mode: 'cibersort' | 'pydeconv';
   /** ν values tried in cibersort mode (default [0.25, 0.5, 0.75], CIBERSORT.R). */
   nus: number[];
-  /** 'libsvm' (default): libsvm's SMO path, bit-identical to scikit-learn; 'ipm': the exact optimum, fast. */
+  /** 'ipm' (default): the exact optimum, fast; 'libsvm': libsvm's SMO path, bit-identical to scikit-learn at tol 1e-3. */
   solver: 'libsvm' | 'ipm';
   /** ν of the pydeconv mode (default 0.5, PyDeconv `solver_nusvr`). */
   nu: number;
   /** SVM cost C (default 1, both CIBERSORT and PyDeconv). */
   C: number;
-  /** libsvm stopping tolerance (default 1e-3, scikit-learn `tol` / e1071 `tolerance`). */
+  /** libsvm stopping tolerance (solver 'libsvm'; default 1e-3, scikit-learn `tol` / e1071 `tolerance`). */
   tol: number;
   /** libsvm shrinking heuristic (default true, as scikit-learn and e1071). */
   shrinking: boolean;
@@ -238,11 +241,11 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
 /** The nu-SVR method spec (registered as 'nusvr'). */
 export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
   name: 'nusvr',
-  description: 'CIBERSORT: linear nu-SVR (libsvm-exact) for nu in {0.25, 0.5, 0.75}, lowest RMSE kept',
+  description: 'CIBERSORT: linear nu-SVR (exact optimum; libsvm path as an option) for nu in {0.25, 0.5, 0.75}, lowest RMSE kept',
   reference: 'Newman et al. 2015, Nat Methods 12:453 (CIBERSORT); Schölkopf et al. 2000 (nu-SVR); PyDeconv NuSVR',
   defaults: {
     mode: 'cibersort',
-    solver: 'libsvm',
+    solver: 'ipm',
     nus: [0.25, 0.5, 0.75],
     nu: 0.5,
     C: 1,
@@ -251,9 +254,6 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
     kernelDot: 'openblas-sse2',
     onlyPositive: true,
   },
-  // Demo/quick runs: the interior-point solver reaches the exact optimum of the same problem ~10x
-  // faster; it differs from libsvm's early-stopped answer by up to ~7.5e-3 (docs/BENCHMARKS.md).
-  quickOptions: { solver: 'ipm' },
   solve: nusvrSolver,
   solverLocation: { module: import.meta.url, exportName: 'nusvrSolver' },
   validateOptions(o) {
