@@ -26,6 +26,87 @@ export function svd(m: number, n: number, A: Float64Array): Svd {
     const t = svd(n, m, At);
     return { m, n, k: t.k, U: t.V, s: t.s, V: t.U };
   }
+  return m >= 2 * n ? svdByQr(m, n, A) : jacobiSvd(m, n, A);
+}
+
+/**
+ * Thin SVD of a tall matrix (m ≥ 2n) through a Householder QR: A = Q R, R = U_r Σ Vᵀ by Jacobi,
+ * U = Q U_r. The rotations then work on n x n instead of m x n (the preconditioning LAPACK's
+ * dgesvj recommends), about 4x faster for a 1,400 x 17 signature; singular values agree with
+ * the direct Jacobi to rounding (backward-stable QR).
+ */
+/** Householder QR of a row-major m x n matrix (m ≥ n): R (n x n, row-major) and the reflectors. */
+interface HouseholderQr {
+  /** Column-major m x n; column a holds reflector a's vector v in rows a..m−1. */
+  Q: Float64Array;
+  R: Float64Array;
+  /** ‖v‖² per reflector; 0 marks an identity (a zero column). */
+  vnorm2: Float64Array;
+}
+
+function householderQr(m: number, n: number, A: Float64Array): HouseholderQr {
+  const Q = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Q[j * m + i] = A[i * n + j]!;
+  const R = new Float64Array(n * n);
+  const vnorm2 = new Float64Array(n);
+  for (let a = 0; a < n; a++) {
+    const o = a * m;
+    let norm2 = 0;
+    for (let i = a; i < m; i++) norm2 += Q[o + i]! * Q[o + i]!;
+    const norm = Math.sqrt(norm2);
+    const x0 = Q[o + a]!;
+    const alpha = x0 > 0 ? -norm : norm;
+    const v0 = x0 - alpha;
+    const vv = norm2 - x0 * x0 + v0 * v0; // ‖v‖², v = x − alpha·e1
+    R[a * n + a] = alpha;
+    if (!(vv > 0)) continue; // a zero column: no reflection
+    Q[o + a] = v0;
+    vnorm2[a] = vv;
+    for (let c = a + 1; c < n; c++) {
+      const oc = c * m;
+      let dot = 0;
+      for (let i = a; i < m; i++) dot += Q[o + i]! * Q[oc + i]!;
+      const f = (2 * dot) / vv;
+      for (let i = a; i < m; i++) Q[oc + i] = Q[oc + i]! - f * Q[o + i]!;
+      R[a * n + c] = Q[oc + a]!;
+    }
+  }
+  return { Q, R, vnorm2 };
+}
+
+/** Applies Q = H_0 ··· H_{n−1} to each of the `cols` length-m vectors stored at X[c·m ..] (in place). */
+function applyQ(m: number, n: number, qr: HouseholderQr, X: Float64Array, cols: number): void {
+  const { Q, vnorm2 } = qr;
+  for (let a = n - 1; a >= 0; a--) {
+    const vv = vnorm2[a]!;
+    if (vv === 0) continue;
+    const o = a * m;
+    for (let c = 0; c < cols; c++) {
+      const oc = c * m;
+      let dot = 0;
+      for (let i = a; i < m; i++) dot += Q[o + i]! * X[oc + i]!;
+      const f = (2 * dot) / vv;
+      if (f === 0) continue;
+      for (let i = a; i < m; i++) X[oc + i] = X[oc + i]! - f * Q[o + i]!;
+    }
+  }
+}
+
+function svdByQr(m: number, n: number, A: Float64Array): Svd {
+  const qr = householderQr(m, n, A);
+  const R = qr.R;
+  const r = jacobiSvd(n, n, R);
+  // U = H_0 ··· H_{n−1} [U_r; 0], built column by column (column-major), then stored row-major.
+  const Uc = new Float64Array(m * n);
+  for (let c = 0; c < n; c++) for (let i = 0; i < n; i++) Uc[c * m + i] = r.U[i * n + c]!;
+  applyQ(m, n, qr, Uc, n);
+  const U = new Float64Array(m * n);
+  for (let c = 0; c < n; c++) for (let i = 0; i < m; i++) U[i * n + c] = Uc[c * m + i]!;
+  return { m, n, k: n, U, s: r.s, V: r.V };
+}
+
+/** One-sided Jacobi (Hestenes) on an m x n matrix with m ≥ n. */
+function jacobiSvd(m: number, n: number, A: Float64Array): Svd {
   // Column-major working copy: column j at W[j*m .. j*m+m).
   const W = new Float64Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) W[j * m + i] = A[i * n + j]!;
@@ -98,6 +179,7 @@ export function svd(m: number, n: number, A: Float64Array): Svd {
  * @param rcond relative cutoff; default machine epsilon, as `scipy.linalg.lstsq(cond=None)`.
  */
 export function pinv(m: number, n: number, A: Float64Array, rcond = 2.220446049250313e-16): { P: Float64Array; rank: number } {
+  if (m >= 2 * n) return pinvByQr(m, n, A, rcond);
   const d = svd(m, n, A);
   const k = d.k;
   const cut = rcond * (d.s[0] ?? 0);
@@ -115,6 +197,32 @@ export function pinv(m: number, n: number, A: Float64Array, rcond = 2.2204460492
       for (let i = 0; i < m; i++) P[row + i] = P[row + i]! + va * d.U[i * k + r]!;
     }
   }
+  return { P, rank };
+}
+
+/**
+ * Pseudo-inverse of a tall matrix via A = Q₁R: A⁺ = R⁺Q₁ᵀ, so row c of A⁺ is Q [R⁺[c, :]; 0]
+ * (Q₁ has orthonormal columns). R⁺ comes from the Jacobi SVD of R, whose singular values are A's.
+ */
+function pinvByQr(m: number, n: number, A: Float64Array, rcond: number): { P: Float64Array; rank: number } {
+  const qr = householderQr(m, n, A);
+  const r = jacobiSvd(n, n, qr.R);
+  const cut = rcond * (r.s[0] ?? 0);
+  const P = new Float64Array(n * m);
+  let rank = 0;
+  for (let k = 0; k < n; k++) {
+    const sk = r.s[k]!;
+    if (!(sk > cut)) continue;
+    rank++;
+    const inv = 1 / sk;
+    // R⁺[c][b] += V[c][k] / s_k · U_r[b][k], written into the first n entries of P's row c.
+    for (let c = 0; c < n; c++) {
+      const vc = r.V[c * n + k]! * inv;
+      if (vc === 0) continue;
+      for (let b = 0; b < n; b++) P[c * m + b] = P[c * m + b]! + vc * r.U[b * n + k]!;
+    }
+  }
+  applyQ(m, n, qr, P, n);
   return { P, rank };
 }
 

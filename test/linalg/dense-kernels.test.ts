@@ -43,3 +43,50 @@ test('SVD singular values and pseudo-inverse (numpy.linalg.svd / pinv)', () => {
   assert.equal(rank, 1);
   assert.ok(Math.abs(P[0]! - 0.12) < 1e-15 && Math.abs(P[1]! - 0.16) < 1e-15);
 });
+
+test('SVD of a tall matrix (QR first) reconstructs A, has orthonormal factors and handles a dependent column', async () => {
+  const { Rng } = await import('../../src/core/rng.js');
+  const rng = new Rng(4);
+  for (const [m, n] of [
+    [60, 5],
+    [1400, 17],
+    [9, 4],
+  ] as const) {
+    const A = new Float64Array(m * n).map(() => rng.normal());
+    for (let i = 0; i < m; i++) A[i * n + n - 1] = 2 * A[i * n]!; // rank n - 1
+    const d = svd(m, n, A);
+    let err = 0;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (let r = 0; r < n; r++) v += d.U[i * n + r]! * d.s[r]! * d.V[j * n + r]!;
+        err = Math.max(err, Math.abs(v - A[i * n + j]!));
+      }
+    }
+    assert.ok(err < 1e-12, `reconstruction ${m}x${n}: ${err}`);
+    assert.ok(d.s[n - 1]! < 1e-12 * d.s[0]!, 'the dependent column gives a zero singular value');
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = 0; q < n - 1; q++) {
+        let u = 0;
+        for (let i = 0; i < m; i++) u += d.U[i * n + p]! * d.U[i * n + q]!;
+        assert.ok(Math.abs(u - (p === q ? 1 : 0)) < 1e-12, `UᵀU[${p},${q}]`);
+      }
+    }
+    // pinv: A P A = A
+    const { P, rank } = pinv(m, n, A, 1e-10);
+    assert.equal(rank, n - 1);
+    let e2 = 0;
+    for (let i = 0; i < m; i += 7) {
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (let a = 0; a < n; a++) {
+          let pa = 0;
+          for (let k = 0; k < m; k++) pa += P[a * m + k]! * A[k * n + j]!;
+          v += A[i * n + a]! * pa;
+        }
+        e2 = Math.max(e2, Math.abs(v - A[i * n + j]!));
+      }
+    }
+    assert.ok(e2 < 1e-10, `A P A = A (${e2})`);
+  }
+});

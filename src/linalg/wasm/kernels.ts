@@ -22,6 +22,7 @@ const Wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   dotsNT(M: number, N: number, K: number, A: number, B: number, out: number): void;
+  weightedGram(C: number, K: number, St: number, w: number, y: number, WS: number, H: number, d: number): void;
   wlsStep(
     C: number,
     G: number,
@@ -119,6 +120,15 @@ export class WasmArena<R extends string> {
    */
   dotsNT(M: number, N: number, K: number, A: R, B: R, out: R, aRow = 0, bRow = 0, outAt = 0): void {
     this.k.dotsNT(M, N, K, this.at[A] + aRow * K * 8, this.at[B] + bRow * K * 8, this.at[out] + outAt * 8);
+  }
+
+  /**
+   * Weighted normal equations of C rows St (C x K) with weights w (K): WS = W·St, d = WS·y and the
+   * upper triangle of H = WS·Stᵀ (C x C, row-major; the caller mirrors it).
+   */
+  weightedGram(C: number, K: number, r: Record<'St' | 'w' | 'y' | 'WS' | 'H' | 'd', R>): void {
+    const a = this.at;
+    this.k.weightedGram(C, K, a[r.St], a[r.w], a[r.y], a[r.WS], a[r.H], a[r.d]);
   }
 
   /**

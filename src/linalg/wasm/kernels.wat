@@ -105,6 +105,46 @@
         (br $rows)))
   )
 
+;; Weighted normal equations: WS[c*K + g] = w_g St[c*K + g];  d_c = sum_g WS[c*K + g] y_g;
+;; H[a*C + c] = sum_g WS[a*K + g] St[c*K + g] for c >= a (upper triangle only; the caller mirrors it).
+  (func $weightedGram (export "weightedGram")
+    (param $C i32) (param $K i32) (param $St i32) (param $w i32) (param $y i32) (param $WS i32) (param $H i32) (param $d i32)
+    (local $rb i32) (local $k i32) (local $c i32) (local $pc i32) (local $v v128) (local $s v128)
+    (local.set $rb (i32.shl (local.get $K) (i32.const 3)))
+    ;; WS = W St (row by row) and d = WS y
+    (local.set $c (i32.const 0))
+    (block $rDone
+      (loop $rl
+        (br_if $rDone (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $pc (i32.mul (local.get $c) (local.get $rb)))
+        (local.set $s (v128.const f64x2 0 0))
+        (local.set $k (i32.const 0))
+        (block $kDone
+          (loop $kl
+            (br_if $kDone (i32.ge_u (local.get $k) (local.get $rb)))
+            (local.set $v (f64x2.mul (v128.load (i32.add (local.get $w) (local.get $k)))
+                                     (v128.load (i32.add (i32.add (local.get $St) (local.get $pc)) (local.get $k)))))
+            (v128.store (i32.add (i32.add (local.get $WS) (local.get $pc)) (local.get $k)) (local.get $v))
+            (local.set $s (f64x2.add (local.get $s) (f64x2.mul (local.get $v) (v128.load (i32.add (local.get $y) (local.get $k))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $kl)))
+        (f64.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 3)))
+          (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $rl)))
+    ;; upper triangle of H: row a = WS[a] . St[c] for c = a..C-1
+    (local.set $c (i32.const 0))
+    (block $hDone
+      (loop $hl
+        (br_if $hDone (i32.ge_u (local.get $c) (local.get $C)))
+        (call $dotsNT (i32.const 1) (i32.sub (local.get $C) (local.get $c)) (local.get $K)
+          (i32.add (local.get $WS) (i32.mul (local.get $c) (local.get $rb)))
+          (i32.add (local.get $St) (i32.mul (local.get $c) (local.get $rb)))
+          (i32.add (local.get $H) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $C)) (local.get $c)) (i32.const 3))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $hl)))
+  )
+
 ;; The per-step weights and weighted normal equations of the iterative WLS solvers (WNNLS, DWLS):
 ;;   fit_g = sum_c x_c St[c*K + g];  w_g = 1 / max(fit_g, clip)^2;
 ;;   if damp > 0: w_g = min(w_g / min_h w_h, damp);  w_g = 0 for the padding genes g >= G;
@@ -161,37 +201,7 @@
         (f64.store (i32.add (local.get $w) (local.get $k)) (f64.const 0))
         (local.set $k (i32.add (local.get $k) (i32.const 8)))
         (br $pl)))
-    ;; WS = W St (row by row) and d = WS y
-    (local.set $c (i32.const 0))
-    (block $rDone
-      (loop $rl
-        (br_if $rDone (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $pc (i32.mul (local.get $c) (local.get $rb)))
-        (local.set $s (v128.const f64x2 0 0))
-        (local.set $k (i32.const 0))
-        (block $kDone
-          (loop $kl
-            (br_if $kDone (i32.ge_u (local.get $k) (local.get $rb)))
-            (local.set $v (f64x2.mul (v128.load (i32.add (local.get $w) (local.get $k)))
-                                     (v128.load (i32.add (i32.add (local.get $St) (local.get $pc)) (local.get $k)))))
-            (v128.store (i32.add (i32.add (local.get $WS) (local.get $pc)) (local.get $k)) (local.get $v))
-            (local.set $s (f64x2.add (local.get $s) (f64x2.mul (local.get $v) (v128.load (i32.add (local.get $y) (local.get $k))))))
-            (local.set $k (i32.add (local.get $k) (i32.const 16)))
-            (br $kl)))
-        (f64.store (i32.add (local.get $d) (i32.shl (local.get $c) (i32.const 3)))
-          (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $rl)))
-    ;; upper triangle of H: row a = WS[a] . St[c] for c = a..C-1
-    (local.set $c (i32.const 0))
-    (block $hDone
-      (loop $hl
-        (br_if $hDone (i32.ge_u (local.get $c) (local.get $C)))
-        (call $dotsNT (i32.const 1) (i32.sub (local.get $C) (local.get $c)) (local.get $K)
-          (i32.add (local.get $WS) (i32.mul (local.get $c) (local.get $rb)))
-          (i32.add (local.get $St) (i32.mul (local.get $c) (local.get $rb)))
-          (i32.add (local.get $H) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $C)) (local.get $c)) (i32.const 3))))
-        (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br $hl)))
+    (call $weightedGram (local.get $C) (local.get $K) (local.get $St) (local.get $w) (local.get $y)
+      (local.get $WS) (local.get $H) (local.get $d))
   )
 )

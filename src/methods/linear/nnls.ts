@@ -9,6 +9,7 @@
  */
 import { gemvT } from '../../linalg/blas.js';
 import { NnlsWorkspace, nnlsGram } from '../../linalg/nnls.js';
+import { paddedLength, WasmArena } from '../../linalg/wasm/kernels.js';
 import { registerMethod } from '../registry.js';
 import { defineSignatureMethod, type SignatureMethodBaseOptions, type SignatureSolver } from '../signature-method.js';
 
@@ -30,6 +31,9 @@ interface NnlsPrepared {
   maxIter: number;
   d: Float64Array;
   ws: NnlsWorkspace;
+  /** Sᵀy by the WebAssembly kernel (St padded to K genes), or null for the JavaScript loop. */
+  arena: WasmArena<'St' | 'y' | 'd'> | null;
+  K: number;
 }
 
 /** Gram matrix SᵀS (C x C) of a row-major G x C matrix, optionally of the gene-centred S. */
@@ -56,10 +60,15 @@ export const nnlsSolver: SignatureSolver<NnlsMethodOptions & SignatureMethodBase
       for (let g = 0; g < G; g++) for (let c = 0; c < C; c++) mean[c] = mean[c]! + S[g * C + c]!;
       for (let c = 0; c < C; c++) mean[c] = mean[c]! / G;
     }
+    const K = paddedLength(G);
+    const arena = WasmArena.create({ St: C * K, y: K, d: C });
+    if (arena) for (let g = 0; g < G; g++) for (let c = 0; c < C; c++) arena.view.St[c * K + g] = S[g * C + c]!;
     return {
       S,
       G,
       C,
+      arena,
+      K,
       H: gramMatrix(S, G, C, mean),
       mean,
       maxIter: opts.maxIter > 0 ? opts.maxIter : 3 * C,
@@ -68,7 +77,11 @@ export const nnlsSolver: SignatureSolver<NnlsMethodOptions & SignatureMethodBase
     };
   },
   solve(p, y, out) {
-    gemvT(p.G, p.C, p.S, y, p.d);
+    if (p.arena) {
+      p.arena.view.y.set(y.subarray(0, p.G));
+      p.arena.dotsNT(1, p.C, p.K, 'y', 'St', 'd');
+      p.d.set(p.arena.view.d);
+    } else gemvT(p.G, p.C, p.S, y, p.d);
     if (p.mean) {
       // Centred cross-products: Σ_g (s_g − s̄)(y_g − ȳ) = Sᵀy − G s̄ ȳ.
       let ybar = 0;

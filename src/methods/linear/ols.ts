@@ -6,6 +6,7 @@
  * `proportions` can hold negative entries (they still sum to 1).
  */
 import { pinv } from '../../linalg/svd.js';
+import { paddedLength, WasmArena } from '../../linalg/wasm/kernels.js';
 import { registerMethod } from '../registry.js';
 import { defineSignatureMethod, type SignatureMethodBaseOptions, type SignatureSolver } from '../signature-method.js';
 
@@ -20,16 +21,28 @@ interface OlsPrepared {
   G: number;
   C: number;
   rank: number;
+  /** P applied by the WebAssembly kernel (rows padded to K), or null for the JavaScript loop. */
+  arena: WasmArena<'P' | 'y' | 'out'> | null;
+  K: number;
 }
 
 /** The per-sample OLS solver: the pseudo-inverse of S is computed once per signature. */
 export const olsSolver: SignatureSolver<OlsMethodOptions & SignatureMethodBaseOptions, OlsPrepared> = {
   prepare(S, G, C, opts) {
     const { P, rank } = pinv(G, C, S, opts.rcond);
-    return { P, G, C, rank };
+    const K = paddedLength(G);
+    const arena = WasmArena.create({ P: C * K, y: K, out: C });
+    if (arena) for (let c = 0; c < C; c++) arena.view.P.set(P.subarray(c * G, (c + 1) * G), c * K);
+    return { P, G, C, rank, arena, K };
   },
   solve(p, y, out) {
-    const { P, G, C } = p;
+    const { P, G, C, arena } = p;
+    if (arena) {
+      arena.view.y.set(y.subarray(0, G));
+      arena.dotsNT(1, C, p.K, 'y', 'P', 'out');
+      out.set(arena.view.out);
+      return { iterations: 0, converged: true, extra: { rank: p.rank } };
+    }
     for (let c = 0; c < C; c++) {
       let s = 0;
       const b = c * G;

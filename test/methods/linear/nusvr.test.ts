@@ -165,7 +165,7 @@ test("nusvr 'ipm' (pydeconv mode) has a lower nu-SVR objective than scikit-learn
   }
   assert.deepEqual(bulk.varNames, sig.genes);
   for (let i = 0; i < fits.length; i++) {
-    const y = bulk.X.row(i) as Float64Array;
+    const y = (bulk.X as DenseMatrix<Float64Array>).row(i);
     let ub = sMax;
     let lb = sMin;
     for (const v of y) {
