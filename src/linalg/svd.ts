@@ -2,6 +2,7 @@
  * Thin singular value decomposition by one-sided Jacobi rotations (Hestenes), accurate to full
  * relative precision for the small column counts of signature matrices (cell types ≤ ~100).
  */
+import { paddedLength, WasmArena } from './wasm/kernels.js';
 
 /** A = U diag(s) Vᵀ with U m x k, V n x k (row-major), s descending, k = min(m, n). */
 export interface Svd {
@@ -205,6 +206,9 @@ export function pinv(m: number, n: number, A: Float64Array, rcond = 2.2204460492
  * (Q₁ has orthonormal columns). R⁺ comes from the Jacobi SVD of R, whose singular values are A's.
  */
 function pinvByQr(m: number, n: number, A: Float64Array, rcond: number): { P: Float64Array; rank: number } {
+  const K = paddedLength(m);
+  const arena = WasmArena.create<PinvRegion>({ At: n * K, V: n * K, P: n * K, f: n });
+  if (arena) return pinvByQrWasm(m, n, A, rcond, arena, K);
   const qr = householderQr(m, n, A);
   const r = jacobiSvd(n, n, qr.R);
   const cut = rcond * (r.s[0] ?? 0);
@@ -223,6 +227,68 @@ function pinvByQr(m: number, n: number, A: Float64Array, rcond: number): { P: Fl
     }
   }
   applyQ(m, n, qr, P, n);
+  return { P, rank };
+}
+
+type PinvRegion = 'At' | 'V' | 'P' | 'f';
+
+/**
+ * {@link pinvByQr} with the reflections done by the SIMD kernels: columns of A are rows of `At`
+ * (padded to K), reflector a is row a of `V` (zero before position a), and each reflection is one
+ * `dotsNT` (v against all remaining rows) plus one `axpyRows`. Same arithmetic as the JavaScript
+ * path up to summation order.
+ */
+function pinvByQrWasm(m: number, n: number, A: Float64Array, rcond: number, arena: WasmArena<PinvRegion>, K: number) {
+  const { At, V, P: Pk, f } = arena.view;
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) At[j * K + i] = A[i * n + j]!;
+  const R = new Float64Array(n * n);
+  const vnorm2 = new Float64Array(n);
+  for (let a = 0; a < n; a++) {
+    const o = a * K;
+    let norm2 = 0;
+    for (let i = a; i < m; i++) norm2 += At[o + i]! * At[o + i]!;
+    const norm = Math.sqrt(norm2);
+    const x0 = At[o + a]!;
+    const alpha = x0 > 0 ? -norm : norm;
+    const v0 = x0 - alpha;
+    const vv = norm2 - x0 * x0 + v0 * v0;
+    R[a * n + a] = alpha;
+    if (!(vv > 0)) continue; // a zero column: no reflection
+    V.set(At.subarray(o + a, o + m), o + a);
+    V[o + a] = v0;
+    vnorm2[a] = vv;
+    const rest = n - a - 1;
+    if (rest === 0) continue;
+    arena.dotsNT(1, rest, K, 'V', 'At', 'f', a, a + 1);
+    for (let c = 0; c < rest; c++) f[c] = (2 * f[c]!) / vv;
+    arena.axpyRows(rest, K, 'f', 'V', 'At', a, a + 1);
+    for (let c = a + 1; c < n; c++) R[a * n + c] = At[c * K + a]!;
+  }
+  const r = jacobiSvd(n, n, R);
+  const cut = rcond * (r.s[0] ?? 0);
+  let rank = 0;
+  Pk.fill(0);
+  for (let k = 0; k < n; k++) {
+    const sk = r.s[k]!;
+    if (!(sk > cut)) continue;
+    rank++;
+    const inv = 1 / sk;
+    for (let c = 0; c < n; c++) {
+      const vc = r.V[c * n + k]! * inv;
+      if (vc === 0) continue;
+      for (let b = 0; b < n; b++) Pk[c * K + b] = Pk[c * K + b]! + vc * r.U[b * n + k]!;
+    }
+  }
+  // Rows of P ← Q [R⁺ rows; 0]: reflectors in reverse order, each on all n rows at once.
+  for (let a = n - 1; a >= 0; a--) {
+    const vv = vnorm2[a]!;
+    if (vv === 0) continue;
+    arena.dotsNT(1, n, K, 'V', 'P', 'f', a, 0);
+    for (let c = 0; c < n; c++) f[c] = (2 * f[c]!) / vv;
+    arena.axpyRows(n, K, 'f', 'V', 'P', a, 0);
+  }
+  const P = new Float64Array(n * m);
+  for (let c = 0; c < n; c++) P.set(Pk.subarray(c * K, c * K + m), c * m);
   return { P, rank };
 }
 

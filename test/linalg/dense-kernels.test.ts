@@ -90,3 +90,29 @@ test('SVD of a tall matrix (QR first) reconstructs A, has orthonormal factors an
     assert.ok(e2 < 1e-10, `A P A = A (${e2})`);
   }
 });
+
+test('pinv of a tall matrix: the SIMD-kernel path equals the JavaScript path', async () => {
+  const { Rng } = await import('../../src/core/rng.js');
+  const { setWasmKernelsEnabled } = await import('../../src/linalg/wasm/kernels.js');
+  const rng = new Rng(8);
+  for (const [m, n] of [
+    [41, 7],
+    [300, 17],
+  ] as const) {
+    const A = new Float64Array(m * n).map(() => rng.uniform() * 10);
+    for (let i = 0; i < m; i++) A[i * n + 2] = 0; // a zero column: rank n - 1, no reflection
+    const fast = pinv(m, n, A);
+    setWasmKernelsEnabled(false);
+    let slow: ReturnType<typeof pinv>;
+    try {
+      slow = pinv(m, n, A);
+    } finally {
+      setWasmKernelsEnabled(true);
+    }
+    assert.equal(fast.rank, n - 1);
+    assert.equal(slow.rank, n - 1);
+    let scale = 0;
+    for (const v of slow.P) scale = Math.max(scale, Math.abs(v));
+    for (let k = 0; k < fast.P.length; k++) assert.ok(Math.abs(fast.P[k]! - slow.P[k]!) < 1e-12 * scale, `P[${k}]`);
+  }
+});

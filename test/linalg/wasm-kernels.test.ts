@@ -150,3 +150,18 @@ test('nnlsGram with a warm start returns the cold-start minimiser', () => {
     for (let j = 0; j < n; j++) assert.ok(Math.abs(warm[j]! - cold[j]!) < 1e-10 * (1 + Math.abs(cold[j]!)), `trial ${trial} x[${j}]`);
   }
 });
+
+test('axpyRows subtracts coef[j]·v from every row j', () => {
+  const K = 8;
+  const a = WasmArena.create({ B: 3 * K, v: K, coef: 3 });
+  assert.ok(a);
+  for (let k = 0; k < 3 * K; k++) a.view.B[k] = k;
+  for (let k = 0; k < K; k++) a.view.v[k] = k + 1;
+  a.view.coef.set([2, -1, 0.5]);
+  a.axpyRows(2, K, 'coef', 'v', 'B', 0, 1); // rows 1 and 2 with coef[0], coef[1]
+  for (let k = 0; k < K; k++) {
+    assert.equal(a.view.B[k], k, 'row 0 untouched');
+    assert.equal(a.view.B[K + k], K + k - 2 * (k + 1));
+    assert.equal(a.view.B[2 * K + k], 2 * K + k + (k + 1));
+  }
+});

@@ -22,6 +22,7 @@ const Wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   dotsNT(M: number, N: number, K: number, A: number, B: number, out: number): void;
+  axpyRows(n: number, K: number, coef: number, v: number, B: number): void;
   weightedGram(C: number, K: number, St: number, w: number, y: number, WS: number, H: number, d: number): void;
   wlsStep(
     C: number,
@@ -120,6 +121,11 @@ export class WasmArena<R extends string> {
    */
   dotsNT(M: number, N: number, K: number, A: R, B: R, out: R, aRow = 0, bRow = 0, outAt = 0): void {
     this.k.dotsNT(M, N, K, this.at[A] + aRow * K * 8, this.at[B] + bRow * K * 8, this.at[out] + outAt * 8);
+  }
+
+  /** B[j] −= coef[j]·v for the n rows of region B from row `bRow` (v = row `vRow` of region `v`). */
+  axpyRows(n: number, K: number, coef: R, v: R, B: R, vRow = 0, bRow = 0): void {
+    this.k.axpyRows(n, K, this.at[coef], this.at[v] + vRow * K * 8, this.at[B] + bRow * K * 8);
   }
 
   /**

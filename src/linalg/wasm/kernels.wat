@@ -105,6 +105,30 @@
         (br $rows)))
   )
 
+;; B[j*K + k] -= coef[j] * v[k] for rows j < n of B (n x K) and one row v (K): the rank-one
+;; updates of Householder reflections, all rows at once.
+  (func (export "axpyRows") (param $n i32) (param $K i32) (param $coef i32) (param $v i32) (param $B i32)
+    (local $rb i32) (local $j i32) (local $k i32) (local $pb i32) (local $c v128)
+    (local.set $rb (i32.shl (local.get $K) (i32.const 3)))
+    (local.set $j (i32.const 0))
+    (block $jDone
+      (loop $jl
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $c (f64x2.splat (f64.load (i32.add (local.get $coef) (i32.shl (local.get $j) (i32.const 3))))))
+        (local.set $pb (i32.add (local.get $B) (i32.mul (local.get $j) (local.get $rb))))
+        (local.set $k (i32.const 0))
+        (block $kDone
+          (loop $kl
+            (br_if $kDone (i32.ge_u (local.get $k) (local.get $rb)))
+            (v128.store (i32.add (local.get $pb) (local.get $k))
+              (f64x2.sub (v128.load (i32.add (local.get $pb) (local.get $k)))
+                         (f64x2.mul (local.get $c) (v128.load (i32.add (local.get $v) (local.get $k))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 16)))
+            (br $kl)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $jl)))
+  )
+
 ;; Weighted normal equations: WS[c*K + g] = w_g St[c*K + g];  d_c = sum_g WS[c*K + g] y_g;
 ;; H[a*C + c] = sum_g WS[a*K + g] St[c*K + g] for c >= a (upper triangle only; the caller mirrors it).
   (func $weightedGram (export "weightedGram")
