@@ -11,7 +11,7 @@
  * (1,400 x 17) samples (BENCH_PY_SAMPLES_SLOW overrides) and scaled to all samples linearly
  * (samples are independent); the table says so.
  *
- * Environment: BENCH_METHODS (default ols,nnls,rlr,wnnls,dwls), BENCH_PY_SAMPLES_SLOW, BENCH_CASES
+ * Environment: BENCH_METHODS (default ols,nnls,rlr,wnnls,dwls,nusvr), BENCH_PY_SAMPLES_SLOW, BENCH_CASES
  * (e.g. "500x9"), BENCH_NO_PYTHON=1.
  * The data come from the Python generator, so without `/usr/bin/python3` + numpy/scipy/pandas/
  * statsmodels/sklearn (or without ../shared/reference) the bench prints why and does nothing.
@@ -31,8 +31,10 @@ import { readSignatureCsv } from '../src/signature/signature-csv.js';
 
 const PY = '/usr/bin/python3';
 const REF = fileURLToPath(new URL('../../shared/reference/', import.meta.url));
-/** BENCH_METHODS=ols,nnls,... picks methods (default: the five below; nusvr: BENCH_METHODS=nusvr). */
-const LINEAR = (process.env.BENCH_METHODS?.split(',') ?? ['ols', 'nnls', 'rlr', 'wnnls', 'dwls']).filter((m) => listMethods().includes(m));
+/** BENCH_METHODS=ols,nnls,... picks methods (default: all six). */
+const LINEAR = (process.env.BENCH_METHODS?.split(',') ?? ['ols', 'nnls', 'rlr', 'wnnls', 'dwls', 'nusvr']).filter((m) =>
+  listMethods().includes(m),
+);
 /** Methods whose Python reference is timed on a subset of samples (scaled linearly; samples are independent). */
 const SLOW = new Set(['rlr', 'dwls', 'nusvr']);
 

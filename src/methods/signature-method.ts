@@ -190,31 +190,32 @@ function designMatrix(sig: Signature, idx: Int32Array): Float64Array {
  * @param genes what those genes are, for the message ('signature genes', 'model genes').
  */
 export function degenerateReason(y: Float64Array, genes = 'signature genes'): string | undefined {
-  // One cheap test per value (false for NaN, negatives and +Infinity); the reason only when it
-  // fails. Two partial sums halve the add latency chain.
+  // Fast path: a finite positive sum and no negative value mean the row is fine (NaN and ±Infinity
+  // all make the sum non-finite). Two partial sums and minima halve the latency chains.
   let s0 = 0;
   let s1 = 0;
-  let bad = false;
+  let m0 = 0;
+  let m1 = 0;
   const n = y.length;
   let g = 0;
   for (; g + 1 < n; g += 2) {
     const u = y[g]!;
     const v = y[g + 1]!;
-    if (!(u >= 0 && u < Number.POSITIVE_INFINITY && v >= 0 && v < Number.POSITIVE_INFINITY)) bad = true;
     s0 += u;
     s1 += v;
+    if (u < m0) m0 = u;
+    if (v < m1) m1 = v;
   }
   if (g < n) {
     const u = y[g]!;
-    if (!(u >= 0 && u < Number.POSITIVE_INFINITY)) bad = true;
     s0 += u;
+    if (u < m0) m0 = u;
   }
   const s = s0 + s1;
-  if (bad) {
-    for (let g = 0; g < y.length; g++) if (Number.isNaN(y[g])) return 'contains NaN';
-    for (let g = 0; g < y.length; g++) if (y[g]! < 0 && Number.isFinite(y[g])) return 'contains negative values';
-    return 'contains an infinite value';
-  }
+  if (m0 >= 0 && m1 >= 0 && s > 0 && s < Number.POSITIVE_INFINITY) return undefined;
+  for (let k = 0; k < n; k++) if (Number.isNaN(y[k])) return 'contains NaN';
+  for (let k = 0; k < n; k++) if (y[k]! < 0 && Number.isFinite(y[k])) return 'contains negative values';
+  for (let k = 0; k < n; k++) if (!Number.isFinite(y[k])) return 'contains an infinite value';
   if (s === 0) return `has zero total over the ${genes}`;
   return undefined;
 }

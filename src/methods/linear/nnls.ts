@@ -92,7 +92,9 @@ export const nnlsSolver: SignatureSolver<NnlsMethodOptions & SignatureMethodBase
     const r = nnlsGram(p.C, p.H, p.d, out, { maxIter: p.maxIter }, p.ws);
     return { iterations: r.iterations, converged: r.converged };
   },
-  costPerSample: (G, C) => 2 * G * C + 20 * C * C * C,
+  // Sᵀy runs in the SIMD kernel (~8x scalar speed); the Gram NNLS is a few C³ (measured: 42 µs
+  // per sample at 1,400 x 17, so two workers do not pay for sending the bulk to them).
+  costPerSample: (G, C) => (G * C) / 4 + 5 * C * C * C,
 };
 
 /** The NNLS method spec (registered as 'nnls'). */
