@@ -172,6 +172,9 @@ export class WeightedNnls {
   }
 }
 
+type SearchRegion = 'data' | 'idx' | 'breaks' | 'acc' | 'snap';
+const EMPTY = new Float64Array(0);
+
 /** Options of {@link DampeningSearch}. */
 export interface DampeningSearchOptions {
   /** Gene subsets (each of size floor(G/2), indices into 0..G-1), e.g. numpy RandomState(i).choice. */
@@ -200,6 +203,9 @@ export class DampeningSearch {
   /** Per subset: Σ_{g∈subset} s_g s_gᵀ (packed). */
   private readonly totals: Float64Array;
   readonly nSubsets: number;
+  /** SIMD prefix sums (kernels.wat `accSnap`), sized for `arenaBreaks` multipliers; null = JavaScript. */
+  private arena: WasmArena<SearchRegion> | null | undefined;
+  private arenaBreaks = 0;
 
   constructor(S: Float64Array, G: number, C: number, outer: Float64Array, opts: DampeningSearchOptions) {
     this.S = S;
@@ -222,6 +228,23 @@ export class DampeningSearch {
         for (let q = 0; q < P; q++) t[q] = t[q]! + outer[ob + q]!;
       }
     });
+  }
+
+  /** The kernel arena for rows of L doubles and `breaks` snapshots (grown when a sample needs more). */
+  private searchArena(L: number, breaks: number): WasmArena<SearchRegion> | null {
+    if (this.arena === null) return null;
+    if (this.arena === undefined || breaks > this.arenaBreaks) {
+      const nb = Math.max(breaks, 64);
+      this.arena = WasmArena.create<SearchRegion>({
+        data: this.G * L,
+        idx: Math.ceil(this.G / 2),
+        breaks: Math.ceil(nb / 2),
+        acc: L,
+        snap: nb * L,
+      });
+      this.arenaBreaks = nb;
+    }
+    return this.arena;
   }
 
   /**
@@ -260,22 +283,41 @@ export class DampeningSearch {
     // Per gene, in sorted order and entry-major (row t holds entry t of every gene, contiguous):
     // s sᵀ and ŵ s sᵀ (packed), y s and ŵ y s. Subset sums then run with register accumulators.
     const nS = this.nSubsets;
-    const OS = new Float64Array(P * G);
-    const OW = new Float64Array(P * G);
-    const YS = new Float64Array(C * G);
-    const YW = new Float64Array(C * G);
     const sortedMember = new Int32Array(G);
+    for (let q = 0; q < G; q++) sortedMember[q] = order[q]!;
+    // With the SIMD kernel, gene-major rows [ŵ s sᵀ | s sᵀ | ŵ y s | y s] (sorted order) feed accSnap;
+    // without it, entry-major arrays feed the register loops below. Same products either way.
+    const rowLen = (2 * P + 2 * C + 1) & ~1;
+    const arena = this.searchArena(rowLen, nMult + 1);
+    const OS = arena ? EMPTY : new Float64Array(P * G);
+    const OW = arena ? EMPTY : new Float64Array(P * G);
+    const YS = arena ? EMPTY : new Float64Array(C * G);
+    const YW = arena ? EMPTY : new Float64Array(C * G);
+    const D = arena ? arena.view.data : EMPTY;
     for (let q = 0; q < G; q++) {
       const g = order[q]!;
-      sortedMember[q] = g;
       const wg = ws[g]!;
       const ob = g * P;
+      const row = q * rowLen;
+      const yg = y[g]!;
+      if (arena) {
+        for (let t = 0; t < P; t++) {
+          const o = outer[ob + t]!;
+          D[row + t] = wg * o;
+          D[row + P + t] = o;
+        }
+        for (let c = 0; c < C; c++) {
+          const ys = yg * S[g * C + c]!;
+          D[row + 2 * P + c] = wg * ys;
+          D[row + 2 * P + C + c] = ys;
+        }
+        continue;
+      }
       for (let t = 0; t < P; t++) {
         const o = outer[ob + t]!;
         OS[t * G + q] = o;
         OW[t * G + q] = wg * o;
       }
-      const yg = y[g]!;
       for (let c = 0; c < C; c++) {
         const ys = yg * S[g * C + c]!;
         YS[c * G + q] = ys;
@@ -294,11 +336,12 @@ export class DampeningSearch {
     }
     const sols = new Float64Array(nMult * nS * C);
     const valid = new Uint8Array(nMult * nS);
-    const rB = new Float64Array(C);
-    const snapA = new Float64Array(nMult * P);
-    const snapB = new Float64Array(nMult * P);
-    const snapRA = new Float64Array(nMult * C);
-    const snapRB = new Float64Array(nMult * C);
+    // Snapshot j (row j of `snap`, rowLen apart): [Σ ŵ s sᵀ | Σ s sᵀ | Σ ŵ y s | Σ y s] over the
+    // subset's genes with ŵ ≤ 2^j; row nMult: the same over all its genes (only Σ y s is used).
+    const snap = arena ? arena.view.snap : new Float64Array((nMult + 1) * rowLen);
+    const oB = P;
+    const oRA = 2 * P;
+    const oRB = 2 * P + C;
     const packed = new Float64Array(P);
     const H = new Float64Array(C * C);
     const L = new Float64Array(C * C);
@@ -316,74 +359,85 @@ export class DampeningSearch {
         memEnd[j] = idx;
       }
       const last = nMult > 0 ? memEnd[nMult - 1]! : 0;
-      // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier.
-      let t = 0;
-      for (; t + 1 < P; t += 2) {
-        const r0 = t * G;
-        const r1 = r0 + G;
-        let a0 = 0;
-        let b0 = 0;
-        let a1 = 0;
-        let b1 = 0;
-        let idx = 0;
-        for (let j = 0; j < nMult; j++) {
-          const end = memEnd[j]!;
-          for (; idx < end; idx++) {
-            const q = memQ[idx]!;
-            a0 += OW[r0 + q]!;
-            b0 += OS[r0 + q]!;
-            a1 += OW[r1 + q]!;
-            b1 += OS[r1 + q]!;
+      if (arena) {
+        // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier and
+        // (last break) over all members, for Σ y s.
+        const idxI = arena.int32('idx');
+        const brI = arena.int32('breaks');
+        idxI.set(memQ.subarray(0, nm));
+        brI.set(memEnd.subarray(0, nMult));
+        brI[nMult] = nm;
+        arena.accSnap(nm, 'idx', rowLen, 'data', nMult + 1, 'breaks', 'acc', 'snap');
+      } else {
+        // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier.
+        let t = 0;
+        for (; t + 1 < P; t += 2) {
+          const r0 = t * G;
+          const r1 = r0 + G;
+          let a0 = 0;
+          let b0 = 0;
+          let a1 = 0;
+          let b1 = 0;
+          let idx = 0;
+          for (let j = 0; j < nMult; j++) {
+            const end = memEnd[j]!;
+            for (; idx < end; idx++) {
+              const q = memQ[idx]!;
+              a0 += OW[r0 + q]!;
+              b0 += OS[r0 + q]!;
+              a1 += OW[r1 + q]!;
+              b1 += OS[r1 + q]!;
+            }
+            snap[j * rowLen + t] = a0;
+            snap[j * rowLen + oB + t] = b0;
+            snap[j * rowLen + t + 1] = a1;
+            snap[j * rowLen + oB + t + 1] = b1;
           }
-          snapA[j * P + t] = a0;
-          snapB[j * P + t] = b0;
-          snapA[j * P + t + 1] = a1;
-          snapB[j * P + t + 1] = b1;
+        }
+        for (; t < P; t++) {
+          const r0 = t * G;
+          let a0 = 0;
+          let b0 = 0;
+          let idx = 0;
+          for (let j = 0; j < nMult; j++) {
+            const end = memEnd[j]!;
+            for (; idx < end; idx++) {
+              const q = memQ[idx]!;
+              a0 += OW[r0 + q]!;
+              b0 += OS[r0 + q]!;
+            }
+            snap[j * rowLen + t] = a0;
+            snap[j * rowLen + oB + t] = b0;
+          }
+        }
+        for (let c = 0; c < C; c++) {
+          const r0 = c * G;
+          let a0 = 0;
+          let b0 = 0;
+          let idx = 0;
+          for (let j = 0; j < nMult; j++) {
+            const end = memEnd[j]!;
+            for (; idx < end; idx++) {
+              const q = memQ[idx]!;
+              a0 += YW[r0 + q]!;
+              b0 += YS[r0 + q]!;
+            }
+            snap[j * rowLen + oRA + c] = a0;
+            snap[j * rowLen + oRB + c] = b0;
+          }
+          // The total Σ_{subset} y s also needs the genes above the last multiplier.
+          for (idx = last; idx < nm; idx++) b0 += YS[r0 + memQ[idx]!]!;
+          snap[nMult * rowLen + oRB + c] = b0;
         }
       }
-      for (; t < P; t++) {
-        const r0 = t * G;
-        let a0 = 0;
-        let b0 = 0;
-        let idx = 0;
-        for (let j = 0; j < nMult; j++) {
-          const end = memEnd[j]!;
-          for (; idx < end; idx++) {
-            const q = memQ[idx]!;
-            a0 += OW[r0 + q]!;
-            b0 += OS[r0 + q]!;
-          }
-          snapA[j * P + t] = a0;
-          snapB[j * P + t] = b0;
-        }
-      }
-      for (let c = 0; c < C; c++) {
-        const r0 = c * G;
-        let a0 = 0;
-        let b0 = 0;
-        let idx = 0;
-        for (let j = 0; j < nMult; j++) {
-          const end = memEnd[j]!;
-          for (; idx < end; idx++) {
-            const q = memQ[idx]!;
-            a0 += YW[r0 + q]!;
-            b0 += YS[r0 + q]!;
-          }
-          snapRA[j * C + c] = a0;
-          snapRB[j * C + c] = b0;
-        }
-        // The total Σ_{subset} y s also needs the genes above the last multiplier.
-        for (idx = last; idx < nm; idx++) b0 += YS[r0 + memQ[idx]!]!;
-        rB[c] = b0;
-      }
-      // rB now holds Σ_{subset} y s (all members); totals hold Σ_{subset} s sᵀ.
+      // Snapshot row nMult holds Σ_{subset} y s (all members); totals hold Σ_{subset} s sᵀ.
       const tb = k * P;
       let mj = 1;
       for (let jj = 0; jj < nMult; jj++, mj *= 2) {
-        const sa = jj * P;
-        for (let t = 0; t < P; t++) packed[t] = snapA[sa + t]! + mj * (totals[tb + t]! - snapB[sa + t]!);
-        const sr = jj * C;
-        for (let c = 0; c < C; c++) r[c] = snapRA[sr + c]! + mj * (rB[c]! - snapRB[sr + c]!);
+        const sa = jj * rowLen;
+        for (let t = 0; t < P; t++) packed[t] = snap[sa + t]! + mj * (totals[tb + t]! - snap[sa + oB + t]!);
+        const sAll = nMult * rowLen + oRB;
+        for (let c = 0; c < C; c++) r[c] = snap[sa + oRA + c]! + mj * (snap[sAll + c]! - snap[sa + oRB + c]!);
         const ob = (jj * nS + k) * C;
         solvePackedSpd(C, packed, r, sols, ob, L, H);
         let sb = 0;
@@ -447,10 +501,12 @@ function solvePackedSpd(
   for (let a = 0, k = 0; a < C; k += C - a, a++) if (packed[k]! > maxDiag) maxDiag = packed[k]!;
   const tol = 1e-14 * maxDiag;
   let ok = true;
-  // Lower factor L (row-major) of H; H(j, i) for j ≤ i sits at packed[j·C − j(j−1)/2 + (i − j)].
+  // Lower triangle of H, unpacked once (plain indexing in the factorisation below).
+  for (let a = 0, k = 0; a < C; a++) for (let b = a; b < C; b++, k++) H[b * C + a] = packed[k]!;
+  // Lower factor L (row-major) of H.
   for (let i = 0; i < C && ok; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = packed[j * C - (j * (j - 1)) / 2 + (i - j)]!;
+      let s = H[i * C + j]!;
       const li = i * C;
       const lj = j * C;
       for (let q = 0; q < j; q++) s -= L[li + q]! * L[lj + q]!;

@@ -165,3 +165,23 @@ test('axpyRows subtracts coef[j]·v from every row j', () => {
     assert.equal(a.view.B[2 * K + k], 2 * K + k + (k + 1));
   }
 });
+
+test('accSnap: prefix sums of selected rows with snapshots, bit-identical to the scalar loop', () => {
+  const rng = new Rng(21);
+  const rows = 30;
+  const L = 6;
+  const a = WasmArena.create({ data: rows * L, idx: 10, breaks: 2, acc: L, snap: 4 * L });
+  assert.ok(a);
+  for (let k = 0; k < rows * L; k++) a.view.data[k] = rng.normal() * 10 ** rng.int(6);
+  const idx = Int32Array.of(3, 7, 0, 29, 12, 5, 5, 18);
+  const breaks = Int32Array.of(2, 2, 5, 8);
+  a.int32('idx').set(idx);
+  a.int32('breaks').set(breaks);
+  a.accSnap(idx.length, 'idx', L, 'data', breaks.length, 'breaks', 'acc', 'snap');
+  const acc = new Float64Array(L);
+  let i = 0;
+  for (let b = 0; b < breaks.length; b++) {
+    for (; i < breaks[b]!; i++) for (let k = 0; k < L; k++) acc[k] = acc[k]! + a.view.data[idx[i]! * L + k]!;
+    for (let k = 0; k < L; k++) assert.equal(a.view.snap[b * L + k], acc[k], `snapshot ${b}, entry ${k}`);
+  }
+});

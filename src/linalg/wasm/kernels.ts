@@ -23,6 +23,7 @@ interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   dotsNT(M: number, N: number, K: number, A: number, B: number, out: number): void;
   axpyRows(n: number, K: number, coef: number, v: number, B: number): void;
+  accSnap(n: number, idx: number, L: number, data: number, nb: number, breaks: number, acc: number, snap: number): void;
   weightedGram(C: number, K: number, St: number, w: number, y: number, WS: number, H: number, d: number): void;
   wlsStep(
     C: number,
@@ -121,6 +122,22 @@ export class WasmArena<R extends string> {
    */
   dotsNT(M: number, N: number, K: number, A: R, B: R, out: R, aRow = 0, bRow = 0, outAt = 0): void {
     this.k.dotsNT(M, N, K, this.at[A] + aRow * K * 8, this.at[B] + bRow * K * 8, this.at[out] + outAt * 8);
+  }
+
+  /** An int32 view of region `name` (sized in doubles: 2 ints per double). */
+  int32(name: R): Int32Array {
+    const v = this.view[name];
+    return new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+  }
+
+  /**
+   * Prefix sums with snapshots (kernels.wat `accSnap`): for b < nb, add the rows `data[idx[i]]`
+   * (L doubles each, L even) for i < breaks[b] into `acc`, then copy `acc` to row b of `snap`.
+   * `idx` and `breaks` are int32 regions (see {@link int32}). Bit-identical to the scalar loop.
+   */
+  accSnap(n: number, idx: R, L: number, data: R, nb: number, breaks: R, acc: R, snap: R): void {
+    const a = this.at;
+    this.k.accSnap(n, a[idx], L, a[data], nb, a[breaks], a[acc], a[snap]);
   }
 
   /** B[j] −= coef[j]·v for the n rows of region B from row `bRow` (v = row `vRow` of region `v`). */

@@ -105,6 +105,53 @@
         (br $rows)))
   )
 
+;; Prefix sums of selected rows with snapshots: acc = 0; for b < nb: add rows data[idx[i]] (L doubles
+;; each) for i < breaks[b], then copy acc to snap[b] (nb x L). idx and breaks are i32 arrays; L is
+;; even. Each entry is summed in the order of idx, exactly as a scalar loop would (the two SIMD lanes
+;; hold two entries, not two partial sums), so results are bit-identical to the JavaScript path.
+;; Used by DWLS's dampening search: per random gene subset, the weighted Gram sums below each
+;; candidate multiplier.
+  (func (export "accSnap")
+    (param $n i32) (param $idx i32) (param $L i32) (param $data i32) (param $nb i32) (param $breaks i32)
+    (param $acc i32) (param $snap i32)
+    (local $lb i32) (local $i i32) (local $b i32) (local $end i32) (local $row i32) (local $k i32) (local $ps i32)
+    (local.set $lb (i32.shl (local.get $L) (i32.const 3)))
+    (local.set $k (i32.const 0))
+    (block $zDone
+      (loop $zl
+        (br_if $zDone (i32.ge_u (local.get $k) (local.get $lb)))
+        (v128.store (i32.add (local.get $acc) (local.get $k)) (v128.const f64x2 0 0))
+        (local.set $k (i32.add (local.get $k) (i32.const 16)))
+        (br $zl)))
+    (local.set $i (i32.const 0))
+    (local.set $b (i32.const 0))
+    (local.set $ps (local.get $snap))
+    (block $bDone
+      (loop $bl
+        (br_if $bDone (i32.ge_u (local.get $b) (local.get $nb)))
+        (local.set $end (i32.load (i32.add (local.get $breaks) (i32.shl (local.get $b) (i32.const 2)))))
+        (if (i32.gt_u (local.get $end) (local.get $n)) (then (local.set $end (local.get $n))))
+        (block $iDone
+          (loop $il
+            (br_if $iDone (i32.ge_u (local.get $i) (local.get $end)))
+            (local.set $row (i32.add (local.get $data)
+              (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $i) (i32.const 2)))) (local.get $lb))))
+            (local.set $k (i32.const 0))
+            (block $kDone
+              (loop $kl
+                (br_if $kDone (i32.ge_u (local.get $k) (local.get $lb)))
+                (v128.store (i32.add (local.get $acc) (local.get $k))
+                  (f64x2.add (v128.load (i32.add (local.get $acc) (local.get $k))) (v128.load (i32.add (local.get $row) (local.get $k)))))
+                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (br $kl)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $il)))
+        (memory.copy (local.get $ps) (local.get $acc) (local.get $lb))
+        (local.set $ps (i32.add (local.get $ps) (local.get $lb)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $bl)))
+  )
+
 ;; B[j*K + k] -= coef[j] * v[k] for rows j < n of B (n x K) and one row v (K): the rank-one
 ;; updates of Householder reflections, all rows at once.
   (func (export "axpyRows") (param $n i32) (param $K i32) (param $coef i32) (param $v i32) (param $B i32)

@@ -38,3 +38,21 @@ test('dwls with per-sample constants from the reference (--info-out) matches to 
   // the same typed error from a worker thread
   await assert.rejects(short.deconvolve(loadBulk('synth').selectObs([0, 1, 2, 3, 4]), { options: { threads: 2 } }), { code: 'E_OPTION' });
 });
+
+test("dwls: the SIMD dampening search and WLS step give the JavaScript path's constants and proportions", async () => {
+  const { setWasmKernelsEnabled } = await import('../../../src/linalg/wasm/kernels.js');
+  const run = async () =>
+    (await dwlsMethod.fit(null, { signature: loadSignature('synth') })).deconvolve(loadBulk('synth'), { options: { threads: 1 } });
+  const fast = await run();
+  setWasmKernelsEnabled(false);
+  let slow: Awaited<ReturnType<typeof run>>;
+  try {
+    slow = await run();
+  } finally {
+    setWasmKernelsEnabled(true);
+  }
+  assert.deepEqual(fast.diagnostics.extra?.dampening, slow.diagnostics.extra?.dampening);
+  for (let k = 0; k < fast.proportions.data.length; k++) {
+    assert.ok(Math.abs(fast.proportions.data[k]! - slow.proportions.data[k]!) < 1e-12, `entry ${k}`);
+  }
+});
