@@ -45,6 +45,20 @@ interface HouseholderQr {
   vnorm2: Float64Array;
 }
 
+/**
+ * The Householder reflection that zeroes x = X[o + a .. o + m) below its first entry:
+ * v = x − alpha·e1 with alpha = −sign(x0)‖x‖; returns alpha, v's first entry and ‖v‖².
+ */
+function reflector(X: Float64Array, o: number, a: number, m: number): { alpha: number; v0: number; vv: number } {
+  let norm2 = 0;
+  for (let i = a; i < m; i++) norm2 += X[o + i]! * X[o + i]!;
+  const norm = Math.sqrt(norm2);
+  const x0 = X[o + a]!;
+  const alpha = x0 > 0 ? -norm : norm;
+  const v0 = x0 - alpha;
+  return { alpha, v0, vv: norm2 - x0 * x0 + v0 * v0 };
+}
+
 function householderQr(m: number, n: number, A: Float64Array): HouseholderQr {
   const Q = new Float64Array(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) Q[j * m + i] = A[i * n + j]!;
@@ -52,13 +66,7 @@ function householderQr(m: number, n: number, A: Float64Array): HouseholderQr {
   const vnorm2 = new Float64Array(n);
   for (let a = 0; a < n; a++) {
     const o = a * m;
-    let norm2 = 0;
-    for (let i = a; i < m; i++) norm2 += Q[o + i]! * Q[o + i]!;
-    const norm = Math.sqrt(norm2);
-    const x0 = Q[o + a]!;
-    const alpha = x0 > 0 ? -norm : norm;
-    const v0 = x0 - alpha;
-    const vv = norm2 - x0 * x0 + v0 * v0; // ‖v‖², v = x − alpha·e1
+    const { alpha, v0, vv } = reflector(Q, o, a, m);
     R[a * n + a] = alpha;
     if (!(vv > 0)) continue; // a zero column: no reflection
     Q[o + a] = v0;
@@ -181,24 +189,32 @@ function jacobiSvd(m: number, n: number, A: Float64Array): Svd {
  */
 export function pinv(m: number, n: number, A: Float64Array, rcond = 2.220446049250313e-16): { P: Float64Array; rank: number } {
   if (m >= 2 * n) return pinvByQr(m, n, A, rcond);
-  const d = svd(m, n, A);
-  const k = d.k;
-  const cut = rcond * (d.s[0] ?? 0);
   const P = new Float64Array(n * m);
+  const rank = addPseudoInverse(svd(m, n, A), rcond, P, m);
+  return { P, rank };
+}
+
+/**
+ * P += V Σ⁺ Uᵀ for a thin SVD d (singular values ≤ rcond · s_max count as zero): row a of P (at
+ * a · stride) receives Σ_r V[a, r] / s_r · U[:, r] in its first d.m entries. Returns the rank.
+ */
+function addPseudoInverse(d: Svd, rcond: number, P: Float64Array, stride: number): number {
+  const { k, m } = d;
+  const cut = rcond * (d.s[0] ?? 0);
   let rank = 0;
   for (let r = 0; r < k; r++) {
     const sr = d.s[r]!;
     if (!(sr > cut)) continue;
     rank++;
     const inv = 1 / sr;
-    for (let a = 0; a < n; a++) {
+    for (let a = 0; a < d.n; a++) {
       const va = d.V[a * k + r]! * inv;
       if (va === 0) continue;
-      const row = a * m;
+      const row = a * stride;
       for (let i = 0; i < m; i++) P[row + i] = P[row + i]! + va * d.U[i * k + r]!;
     }
   }
-  return { P, rank };
+  return rank;
 }
 
 /**
@@ -210,22 +226,9 @@ function pinvByQr(m: number, n: number, A: Float64Array, rcond: number): { P: Fl
   const arena = WasmArena.create<PinvRegion>({ At: n * K, V: n * K, P: n * K, f: n });
   if (arena) return pinvByQrWasm(m, n, A, rcond, arena, K);
   const qr = householderQr(m, n, A);
-  const r = jacobiSvd(n, n, qr.R);
-  const cut = rcond * (r.s[0] ?? 0);
   const P = new Float64Array(n * m);
-  let rank = 0;
-  for (let k = 0; k < n; k++) {
-    const sk = r.s[k]!;
-    if (!(sk > cut)) continue;
-    rank++;
-    const inv = 1 / sk;
-    // R⁺[c][b] += V[c][k] / s_k · U_r[b][k], written into the first n entries of P's row c.
-    for (let c = 0; c < n; c++) {
-      const vc = r.V[c * n + k]! * inv;
-      if (vc === 0) continue;
-      for (let b = 0; b < n; b++) P[c * m + b] = P[c * m + b]! + vc * r.U[b * n + k]!;
-    }
-  }
+  // R⁺ into the first n entries of each row of P, then the reflections.
+  const rank = addPseudoInverse(jacobiSvd(n, n, qr.R), rcond, P, m);
   applyQ(m, n, qr, P, n);
   return { P, rank };
 }
@@ -245,13 +248,7 @@ function pinvByQrWasm(m: number, n: number, A: Float64Array, rcond: number, aren
   const vnorm2 = new Float64Array(n);
   for (let a = 0; a < n; a++) {
     const o = a * K;
-    let norm2 = 0;
-    for (let i = a; i < m; i++) norm2 += At[o + i]! * At[o + i]!;
-    const norm = Math.sqrt(norm2);
-    const x0 = At[o + a]!;
-    const alpha = x0 > 0 ? -norm : norm;
-    const v0 = x0 - alpha;
-    const vv = norm2 - x0 * x0 + v0 * v0;
+    const { alpha, v0, vv } = reflector(At, o, a, m);
     R[a * n + a] = alpha;
     if (!(vv > 0)) continue; // a zero column: no reflection
     V.set(At.subarray(o + a, o + m), o + a);
@@ -264,21 +261,8 @@ function pinvByQrWasm(m: number, n: number, A: Float64Array, rcond: number, aren
     arena.axpyRows(rest, K, 'f', 'V', 'At', a, a + 1);
     for (let c = a + 1; c < n; c++) R[a * n + c] = At[c * K + a]!;
   }
-  const r = jacobiSvd(n, n, R);
-  const cut = rcond * (r.s[0] ?? 0);
-  let rank = 0;
   Pk.fill(0);
-  for (let k = 0; k < n; k++) {
-    const sk = r.s[k]!;
-    if (!(sk > cut)) continue;
-    rank++;
-    const inv = 1 / sk;
-    for (let c = 0; c < n; c++) {
-      const vc = r.V[c * n + k]! * inv;
-      if (vc === 0) continue;
-      for (let b = 0; b < n; b++) Pk[c * K + b] = Pk[c * K + b]! + vc * r.U[b * n + k]!;
-    }
-  }
+  const rank = addPseudoInverse(jacobiSvd(n, n, R), rcond, Pk, K);
   // Rows of P ← Q [R⁺ rows; 0]: reflectors in reverse order, each on all n rows at once.
   for (let a = n - 1; a >= 0; a--) {
     const vv = vnorm2[a]!;
