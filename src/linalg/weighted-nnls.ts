@@ -173,7 +173,39 @@ export class WeightedNnls {
 }
 
 type SearchRegion = 'data' | 'idx' | 'breaks' | 'acc' | 'snap';
-const EMPTY = new Float64Array(0);
+
+/** The dampening search's work buffers, views of a kernel arena when there is one. */
+interface SearchBuffers {
+  data: Float64Array;
+  idx: Int32Array;
+  breaks: Int32Array;
+  acc: Float64Array;
+  snap: Float64Array;
+  arena: WasmArena<SearchRegion> | null;
+}
+
+/** kernels.wat `accSnap` in JavaScript (the fallback): same order of additions, same numbers. */
+function accSnapJs(
+  n: number,
+  idx: Int32Array,
+  L: number,
+  data: Float64Array,
+  nb: number,
+  breaks: Int32Array,
+  acc: Float64Array,
+  snap: Float64Array,
+): void {
+  acc.fill(0, 0, L);
+  let i = 0;
+  for (let b = 0; b < nb; b++) {
+    const end = Math.min(breaks[b]!, n);
+    for (; i < end; i++) {
+      const row = idx[i]! * L;
+      for (let k = 0; k < L; k++) acc[k] = acc[k]! + data[row + k]!;
+    }
+    snap.set(acc.subarray(0, L), b * L);
+  }
+}
 
 /** Options of {@link DampeningSearch}. */
 export interface DampeningSearchOptions {
@@ -203,9 +235,8 @@ export class DampeningSearch {
   /** Per subset: Σ_{g∈subset} s_g s_gᵀ (packed). */
   private readonly totals: Float64Array;
   readonly nSubsets: number;
-  /** SIMD prefix sums (kernels.wat `accSnap`), sized for `arenaBreaks` multipliers; null = JavaScript. */
-  private arena: WasmArena<SearchRegion> | null | undefined;
-  private arenaBreaks = 0;
+  /** Work buffers of the subset prefix sums (see searchBuffers). */
+  private buffers: SearchBuffers | undefined;
 
   constructor(S: Float64Array, G: number, C: number, outer: Float64Array, opts: DampeningSearchOptions) {
     this.S = S;
@@ -230,21 +261,26 @@ export class DampeningSearch {
     });
   }
 
-  /** The kernel arena for rows of L doubles and `breaks` snapshots (grown when a sample needs more). */
-  private searchArena(L: number, breaks: number): WasmArena<SearchRegion> | null {
-    if (this.arena === null) return null;
-    if (this.arena === undefined || breaks > this.arenaBreaks) {
-      const nb = Math.max(breaks, 64);
-      this.arena = WasmArena.create<SearchRegion>({
-        data: this.G * L,
-        idx: Math.ceil(this.G / 2),
-        breaks: Math.ceil(nb / 2),
-        acc: L,
-        snap: nb * L,
-      });
-      this.arenaBreaks = nb;
-    }
-    return this.arena;
+  /**
+   * Buffers for rows of L doubles and `breaks` snapshots, in a kernel arena when WebAssembly SIMD
+   * is available (grown when a sample needs more multipliers).
+   */
+  private searchBuffers(L: number, breaks: number): SearchBuffers {
+    if (this.buffers && breaks <= this.buffers.snap.length / L) return this.buffers;
+    const nb = Math.max(breaks, 64);
+    const sizes = { data: this.G * L, idx: Math.ceil(this.G / 2), breaks: Math.ceil(nb / 2), acc: L, snap: nb * L };
+    const arena = WasmArena.create<SearchRegion>(sizes);
+    this.buffers = arena
+      ? { ...arena.view, idx: arena.int32('idx'), breaks: arena.int32('breaks'), arena }
+      : {
+          data: new Float64Array(sizes.data),
+          idx: new Int32Array(this.G),
+          breaks: new Int32Array(nb),
+          acc: new Float64Array(L),
+          snap: new Float64Array(sizes.snap),
+          arena: null,
+        };
+    return this.buffers;
   }
 
   /**
@@ -280,48 +316,29 @@ export class DampeningSearch {
       const wb = ws[b]!;
       return wa < wb ? -1 : wa > wb ? 1 : Number.isNaN(wa) ? (Number.isNaN(wb) ? 0 : 1) : Number.isNaN(wb) ? -1 : 0;
     });
-    // Per gene, in sorted order and entry-major (row t holds entry t of every gene, contiguous):
-    // s sᵀ and ŵ s sᵀ (packed), y s and ŵ y s. Subset sums then run with register accumulators.
+    // Gene rows in sorted order, [ŵ s sᵀ | s sᵀ | ŵ y s | y s] (packed s sᵀ): the subset sums below
+    // are prefix sums of these rows (SIMD kernel, or the same loop in JavaScript).
     const nS = this.nSubsets;
     const sortedMember = new Int32Array(G);
     for (let q = 0; q < G; q++) sortedMember[q] = order[q]!;
-    // With the SIMD kernel, gene-major rows [ŵ s sᵀ | s sᵀ | ŵ y s | y s] (sorted order) feed accSnap;
-    // without it, entry-major arrays feed the register loops below. Same products either way.
     const rowLen = (2 * P + 2 * C + 1) & ~1;
-    const arena = this.searchArena(rowLen, nMult + 1);
-    const OS = arena ? EMPTY : new Float64Array(P * G);
-    const OW = arena ? EMPTY : new Float64Array(P * G);
-    const YS = arena ? EMPTY : new Float64Array(C * G);
-    const YW = arena ? EMPTY : new Float64Array(C * G);
-    const D = arena ? arena.view.data : EMPTY;
+    const buf = this.searchBuffers(rowLen, nMult + 1);
+    const D = buf.data;
     for (let q = 0; q < G; q++) {
       const g = order[q]!;
       const wg = ws[g]!;
       const ob = g * P;
       const row = q * rowLen;
       const yg = y[g]!;
-      if (arena) {
-        for (let t = 0; t < P; t++) {
-          const o = outer[ob + t]!;
-          D[row + t] = wg * o;
-          D[row + P + t] = o;
-        }
-        for (let c = 0; c < C; c++) {
-          const ys = yg * S[g * C + c]!;
-          D[row + 2 * P + c] = wg * ys;
-          D[row + 2 * P + C + c] = ys;
-        }
-        continue;
-      }
       for (let t = 0; t < P; t++) {
         const o = outer[ob + t]!;
-        OS[t * G + q] = o;
-        OW[t * G + q] = wg * o;
+        D[row + t] = wg * o;
+        D[row + P + t] = o;
       }
       for (let c = 0; c < C; c++) {
         const ys = yg * S[g * C + c]!;
-        YS[c * G + q] = ys;
-        YW[c * G + q] = wg * ys;
+        D[row + 2 * P + c] = wg * ys;
+        D[row + 2 * P + C + c] = ys;
       }
     }
     // qEnd[j]: sorted genes with ŵ ≤ 2^j (they take weight ŵ for multiplier j, the rest 2^j).
@@ -338,7 +355,7 @@ export class DampeningSearch {
     const valid = new Uint8Array(nMult * nS);
     // Snapshot j (row j of `snap`, rowLen apart): [Σ ŵ s sᵀ | Σ s sᵀ | Σ ŵ y s | Σ y s] over the
     // subset's genes with ŵ ≤ 2^j; row nMult: the same over all its genes (only Σ y s is used).
-    const snap = arena ? arena.view.snap : new Float64Array((nMult + 1) * rowLen);
+    const snap = buf.snap;
     const oB = P;
     const oRA = 2 * P;
     const oRB = 2 * P + C;
@@ -358,78 +375,13 @@ export class DampeningSearch {
         while (idx < nm && memQ[idx]! < e) idx++;
         memEnd[j] = idx;
       }
-      const last = nMult > 0 ? memEnd[nMult - 1]! : 0;
-      if (arena) {
-        // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier and
-        // (last break) over all members, for Σ y s.
-        const idxI = arena.int32('idx');
-        const brI = arena.int32('breaks');
-        idxI.set(memQ.subarray(0, nm));
-        brI.set(memEnd.subarray(0, nMult));
-        brI[nMult] = nm;
-        arena.accSnap(nm, 'idx', rowLen, 'data', nMult + 1, 'breaks', 'acc', 'snap');
-      } else {
-        // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier.
-        let t = 0;
-        for (; t + 1 < P; t += 2) {
-          const r0 = t * G;
-          const r1 = r0 + G;
-          let a0 = 0;
-          let b0 = 0;
-          let a1 = 0;
-          let b1 = 0;
-          let idx = 0;
-          for (let j = 0; j < nMult; j++) {
-            const end = memEnd[j]!;
-            for (; idx < end; idx++) {
-              const q = memQ[idx]!;
-              a0 += OW[r0 + q]!;
-              b0 += OS[r0 + q]!;
-              a1 += OW[r1 + q]!;
-              b1 += OS[r1 + q]!;
-            }
-            snap[j * rowLen + t] = a0;
-            snap[j * rowLen + oB + t] = b0;
-            snap[j * rowLen + t + 1] = a1;
-            snap[j * rowLen + oB + t + 1] = b1;
-          }
-        }
-        for (; t < P; t++) {
-          const r0 = t * G;
-          let a0 = 0;
-          let b0 = 0;
-          let idx = 0;
-          for (let j = 0; j < nMult; j++) {
-            const end = memEnd[j]!;
-            for (; idx < end; idx++) {
-              const q = memQ[idx]!;
-              a0 += OW[r0 + q]!;
-              b0 += OS[r0 + q]!;
-            }
-            snap[j * rowLen + t] = a0;
-            snap[j * rowLen + oB + t] = b0;
-          }
-        }
-        for (let c = 0; c < C; c++) {
-          const r0 = c * G;
-          let a0 = 0;
-          let b0 = 0;
-          let idx = 0;
-          for (let j = 0; j < nMult; j++) {
-            const end = memEnd[j]!;
-            for (; idx < end; idx++) {
-              const q = memQ[idx]!;
-              a0 += YW[r0 + q]!;
-              b0 += YS[r0 + q]!;
-            }
-            snap[j * rowLen + oRA + c] = a0;
-            snap[j * rowLen + oRB + c] = b0;
-          }
-          // The total Σ_{subset} y s also needs the genes above the last multiplier.
-          for (idx = last; idx < nm; idx++) b0 += YS[r0 + memQ[idx]!]!;
-          snap[nMult * rowLen + oRB + c] = b0;
-        }
-      }
+      // Prefix sums over the subset's genes in weight order, snapshotted at every multiplier and
+      // (last break) over all its genes, for Σ y s.
+      buf.idx.set(memQ.subarray(0, nm));
+      buf.breaks.set(memEnd.subarray(0, nMult));
+      buf.breaks[nMult] = nm;
+      if (buf.arena) buf.arena.accSnap(nm, 'idx', rowLen, 'data', nMult + 1, 'breaks', 'acc', 'snap');
+      else accSnapJs(nm, buf.idx, rowLen, D, nMult + 1, buf.breaks, buf.acc, snap);
       // Snapshot row nMult holds Σ_{subset} y s (all members); totals hold Σ_{subset} s sᵀ.
       const tb = k * P;
       let mj = 1;
