@@ -11,6 +11,9 @@
 import { gemvT, weightedGramColMajor } from './blas.js';
 import { cholesky, choleskySolve } from './cholesky.js';
 import { pinv } from './svd.js';
+import { paddedLength, WasmArena } from './wasm/kernels.js';
+
+type RlmRegion = 'Xt' | 'Dt' | 'u' | 'yd' | 'WS' | 'H' | 'd' | 'Xr' | 'beta' | 'f';
 
 /** Φ⁻¹(3/4): MAD → standard deviation of a normal. */
 export const MAD_NORMAL_CONSTANT = 0.6744897501960817;
@@ -97,6 +100,13 @@ export class HuberRlm {
   private readonly Hd: Float64Array;
   /** Unweighted Gram matrix XᵀX (full). */
   private readonly fullH: Float64Array;
+  /**
+   * The weighted Gram matrices and the fitted values by the SIMD kernels, or null (JavaScript):
+   * Xt / Dt are p x K (observations padded to K), Xr is X with rows padded to pP.
+   */
+  private readonly arena: WasmArena<RlmRegion> | null;
+  private readonly K: number;
+  private readonly pP: number;
 
   constructor(X: Float64Array, n: number, p: number) {
     this.X = X;
@@ -118,6 +128,53 @@ export class HuberRlm {
     this.fullH = new Float64Array(p * p);
     // XᵀX once (weights 1; the right-hand side computed here is discarded).
     weightedGramColMajor(p, n, this.Xt, new Float64Array(n).fill(1), new Float64Array(n), this.fullH, new Float64Array(p), this.WX);
+    const K = paddedLength(n);
+    const pP = paddedLength(p);
+    this.K = K;
+    this.pP = pP;
+    this.arena = WasmArena.create<RlmRegion>({
+      Xt: p * K,
+      Dt: p * K,
+      u: K,
+      yd: K,
+      WS: p * K,
+      H: p * p,
+      d: p,
+      Xr: n * pP,
+      beta: pP,
+      f: n,
+    });
+    if (this.arena) {
+      const v = this.arena.view;
+      for (let c = 0; c < p; c++) v.Xt.set(this.Xt.subarray(c * n, (c + 1) * n), c * K);
+      for (let i = 0; i < n; i++) v.Xr.set(X.subarray(i * p, (i + 1) * p), i * pP);
+    }
+  }
+
+  /**
+   * H = Σ_k u_k x_k x_kᵀ and d = Σ_k u_k y_k x_k over the m columns of `Xc` (p x m, column-major
+   * rows of observations), by the SIMD kernel when there is one.
+   */
+  private gram(Xc: Float64Array, m: number, u: Float64Array, yv: Float64Array, H: Float64Array, d: Float64Array): void {
+    const { p, arena } = this;
+    if (!arena) {
+      weightedGramColMajor(p, m, Xc, u, yv, H, d, this.WX);
+      return;
+    }
+    const v = arena.view;
+    const Km = paddedLength(m);
+    for (let c = 0; c < p; c++) v.Dt.set(Xc.subarray(c * m, c * m + m), c * Km);
+    v.u.set(u.subarray(0, m));
+    v.u.fill(0, m, Km); // padding observations weigh nothing
+    v.yd.set(yv.subarray(0, m));
+    arena.weightedGram(p, Km, { St: 'Dt', w: 'u', y: 'yd', WS: 'WS', H: 'H', d: 'd' });
+    for (let a = 0; a < p; a++) {
+      for (let c = a; c < p; c++) {
+        H[a * p + c] = v.H[a * p + c]!;
+        H[c * p + a] = v.H[a * p + c]!;
+      }
+      d[a] = v.d[a]!;
+    }
   }
 
   /** β = argmin Σ w_i (y_i − x_iᵀβ)² (pinv solution; w undefined = OLS), residuals into this.resid; returns Σ w r². */
@@ -132,7 +189,7 @@ export class HuberRlm {
       if (2 * nDown <= n) {
         // Huber weights are exactly 1 for most observations: H = XᵀX − Σ_down (1 − w_i) x_i x_iᵀ,
         // the correction computed by the blocked kernel on the gathered down-weighted rows only.
-        const { Xt, WX, Dt, u, yd, Hd, fullH } = this;
+        const { Xt, Dt, u, yd, Hd, fullH } = this;
         let k = 0;
         for (let i = 0; i < n; i++) {
           const ui = 1 - w[i]!;
@@ -142,13 +199,13 @@ export class HuberRlm {
           for (let c = 0; c < p; c++) Dt[c * nDown + k] = Xt[c * n + i]!;
           k++;
         }
-        weightedGramColMajor(p, nDown, Dt, u, yd, Hd, d, WX);
+        this.gram(Dt, nDown, u, yd, Hd, d);
         for (let q = 0; q < p * p; q++) H[q] = fullH[q]! - Hd[q]!;
         for (let c = 0; c < p; c++) d[c] = fullD[c]! - d[c]!;
         return this.solveAndResiduals(y, w, beta);
       } else {
         // Many weights below 1: the blocked column-major kernel (full H, no packing).
-        weightedGramColMajor(p, n, this.Xt, w, y, H, d, this.WX);
+        this.gram(this.Xt, n, w, y, H, d);
         return this.solveAndResiduals(y, w, beta);
       }
     }
@@ -177,11 +234,20 @@ export class HuberRlm {
         beta[c] = s;
       }
     }
+    const arena = this.arena;
+    if (arena) {
+      arena.view.beta.set(beta.subarray(0, p));
+      arena.dotsNT(n, 1, this.pP, 'Xr', 'beta', 'f');
+    }
+    const fitted = arena?.view.f;
     let ssr = 0;
     for (let i = 0; i < n; i++) {
       let f = 0;
-      const xb = i * p;
-      for (let c = 0; c < p; c++) f += X[xb + c]! * beta[c]!;
+      if (fitted) f = fitted[i]!;
+      else {
+        const xb = i * p;
+        for (let c = 0; c < p; c++) f += X[xb + c]! * beta[c]!;
+      }
       const r = y[i]! - f;
       resid[i] = r;
       ssr += r * r * (w === undefined ? 1 : w[i]!);

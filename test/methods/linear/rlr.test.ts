@@ -25,3 +25,23 @@ test('median as numpy (odd and even lengths)', () => {
   assert.equal(medianInPlace(Float64Array.of(4, 1, 3, 2), 4), 2.5);
   assert.equal(medianInPlace(Float64Array.of(5, 5, 1, 9, 7, 2), 6), 5);
 });
+
+test("rlr: the SIMD weighted Gram path gives the JavaScript path's estimates", async () => {
+  const { setWasmKernelsEnabled } = await import('../../../src/linalg/wasm/kernels.js');
+  const run = async () =>
+    (await rlrMethod.fit(null, { signature: loadSignature('synth') })).deconvolve(loadBulk('synth'), { options: { threads: 1 } });
+  const fast = await run();
+  setWasmKernelsEnabled(false);
+  let slow: Awaited<ReturnType<typeof run>>;
+  try {
+    slow = await run();
+  } finally {
+    setWasmKernelsEnabled(true);
+  }
+  assert.deepEqual(fast.diagnostics.iterations, slow.diagnostics.iterations);
+  for (let k = 0; k < fast.raw!.data.length; k++) {
+    const a = fast.raw!.data[k]!;
+    const b = slow.raw!.data[k]!;
+    assert.ok(Math.abs(a - b) <= 1e-10 * Math.max(1, Math.abs(b)), `entry ${k}: ${a} vs ${b}`);
+  }
+});
