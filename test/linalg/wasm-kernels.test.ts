@@ -185,3 +185,7 @@ test('accSnap: prefix sums of selected rows with snapshots, bit-identical to the
     for (let k = 0; k < L; k++) assert.equal(a.view.snap[b * L + k], acc[k], `snapshot ${b}, entry ${k}`);
   }
 });
+
+test('an arena larger than WebAssembly can address is refused (callers fall back to JavaScript)', () => {
+  assert.equal(WasmArena.create({ huge: 2 ** 30 }), null); // 8 GiB of doubles
+});

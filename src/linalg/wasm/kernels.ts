@@ -108,9 +108,14 @@ export class WasmArena<R extends string> {
     const pages = Math.max(1, Math.ceil(bytes / 65536));
     const inst = new (Wasm as WasmApi).Instance(mod, {});
     const k = inst.exports as unknown as KernelExports;
-    // The module owns its memory (exported); grow it to the layout's size once.
+    // The module owns its memory (exported); grow it to the layout's size once. A layout beyond
+    // what WebAssembly can address (4 GiB) or the process can give falls back to JavaScript.
     const have = k.memory.buffer.byteLength / 65536;
-    if (have < pages) k.memory.grow(pages - have);
+    try {
+      if (have < pages) k.memory.grow(pages - have);
+    } catch {
+      return null;
+    }
     const view = {} as Record<R, Float64Array>;
     for (const name of Object.keys(sizes) as R[]) view[name] = new Float64Array(k.memory.buffer, at[name], sizes[name]);
     return new WasmArena(k, view, at);
