@@ -17,6 +17,10 @@
  * the rank-d kernel that makes SMO take tens of thousands of steps.
  */
 
+import { paddedLength, WasmArena } from '../wasm/kernels.js';
+
+type IpmRegion = 'St' | 'Xr' | 'u' | 'vu' | 'WS' | 'H' | 'dv' | 'm' | 'out' | 'vec' | 'res';
+
 /** Options of {@link nuSvrInteriorPoint}. */
 export interface NuSvrIpmParams {
   nu: number;
@@ -75,6 +79,15 @@ export class NuSvrIpm {
   private readonly L: Float64Array;
   private readonly rhs: Float64Array;
   private readonly sol: Float64Array;
+  private readonly U: Float64Array;
+  private readonly V: Float64Array;
+  private readonly Mv: Float64Array;
+  private readonly AD: Float64Array;
+  private readonly tmp: Float64Array;
+  /** The O(n d²) and O(n d) products of an iteration in WebAssembly SIMD, or null (JavaScript loops). */
+  private readonly arena: WasmArena<IpmRegion> | null;
+  private readonly K: number;
+  private readonly Dp: number;
 
   /**
    * @param X training points, row-major n x d (not copied).
@@ -110,6 +123,116 @@ export class NuSvrIpm {
     this.L = new Float64Array(p * p);
     this.rhs = new Float64Array(p);
     this.sol = new Float64Array(p);
+    this.U = mk();
+    this.V = mk();
+    this.Mv = mk();
+    this.AD = mk();
+    this.tmp = new Float64Array(d + 1);
+    // Arena layout: St = [Xᵀ; 1ᵀ] ((d + 1) x K, points padded to K), Xr = X with rows padded to Dp.
+    const K = paddedLength(n);
+    const Dp = paddedLength(d);
+    const D = d + 1;
+    this.K = K;
+    this.Dp = Dp;
+    this.arena = WasmArena.create<IpmRegion>({
+      St: D * K,
+      Xr: n * Dp,
+      u: K,
+      vu: K,
+      WS: D * K,
+      H: D * D,
+      dv: D,
+      m: K,
+      out: D,
+      vec: Dp,
+      res: n,
+    });
+    if (this.arena) {
+      const { St, Xr } = this.arena.view;
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < d; k++) {
+          St[k * K + i] = X[i * d + k]!;
+          Xr[i * Dp + k] = X[i * d + k]!;
+        }
+        St[d * K + i] = 1;
+      }
+    }
+  }
+
+  /** out[k] = Σ_i m_i X[i, k] for k < d, and out[d] = Σ_i m_i. */
+  private xtDot(m: Float64Array, out: Float64Array): void {
+    const { n, d, X, arena } = this;
+    if (arena) {
+      arena.view.m.set(m);
+      arena.dotsNT(1, d + 1, this.K, 'm', 'St', 'out');
+      out.set(arena.view.out);
+      return;
+    }
+    out.fill(0);
+    for (let i = 0; i < n; i++) {
+      const mi = m[i]!;
+      const o = i * d;
+      for (let k = 0; k < d; k++) out[k] = out[k]! + mi * X[o + k]!;
+      out[d] = out[d]! + mi;
+    }
+  }
+
+  /** out[i] = X[i, :] · vec for every point. */
+  private xDot(vec: Float64Array, out: Float64Array): void {
+    const { n, d, X, arena } = this;
+    if (arena) {
+      arena.view.vec.set(vec);
+      arena.dotsNT(n, 1, this.Dp, 'Xr', 'vec', 'res');
+      out.set(arena.view.res);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const o = i * d;
+      for (let k = 0; k < d; k++) s += X[o + k]! * vec[k]!;
+      out[i] = s;
+    }
+  }
+
+  /**
+   * The normal matrix M (p x p, p = d + 2) for point weights u, v: with a_i = (x_i, 1),
+   * M = [I_d ⊕ 0 + Σ u a aᵀ, Σ v a; (Σ v a)ᵀ, Σ u + κ/ε].
+   */
+  private normalMatrix(U: Float64Array, V: Float64Array, kapOverE: number): void {
+    const { n, d, X, M, arena } = this;
+    const p = d + 2;
+    M.fill(0);
+    if (arena) {
+      const D = d + 1;
+      const v = arena.view;
+      v.u.set(U);
+      for (let i = 0; i < n; i++) v.vu[i] = V[i]! / U[i]!;
+      arena.weightedGram(D, this.K, { St: 'St', w: 'u', y: 'vu', WS: 'WS', H: 'H', d: 'dv' });
+      for (let r = 0; r < D; r++) {
+        for (let c = r; c < D; c++) M[r * p + c] = v.H[r * D + c]!;
+        M[r * p + d + 1] = v.dv[r]!;
+      }
+      M[(d + 1) * p + d + 1] = v.H[d * D + d]! + kapOverE;
+    } else {
+      let sumU = 0;
+      for (let i = 0; i < n; i++) {
+        const u = U[i]!;
+        const vi = V[i]!;
+        sumU += u;
+        const o = i * d;
+        for (let r = 0; r < d; r++) {
+          const ur = u * X[o + r]!;
+          for (let c = r; c < d; c++) M[r * p + c] = M[r * p + c]! + ur * X[o + c]!;
+          M[r * p + d] = M[r * p + d]! + ur;
+          M[r * p + d + 1] = M[r * p + d + 1]! + vi * X[o + r]!;
+        }
+        M[d * p + d] = M[d * p + d]! + u;
+        M[d * p + d + 1] = M[d * p + d + 1]! + vi;
+      }
+      M[(d + 1) * p + d + 1] = sumU + kapOverE;
+    }
+    for (let k = 0; k < d; k++) M[k * p + k] = M[k * p + k]! + 1;
+    for (let r = 0; r < p; r++) for (let c = 0; c < r; c++) M[r * p + c] = M[c * p + r]!;
   }
 
   /**
@@ -119,7 +242,7 @@ export class NuSvrIpm {
    * @throws RangeError on a wrong length, non-finite y, ν outside (0, 1] or C <= 0.
    */
   fit(y: ArrayLike<number>, params: NuSvrIpmParams): NuSvrIpmFit {
-    const { n, d, X } = this;
+    const { n, d } = this;
     const nu = params.nu;
     const C = params.C ?? 1;
     const tol = params.tol ?? 1e-11;
@@ -133,7 +256,7 @@ export class NuSvrIpm {
       ySpread = Math.max(ySpread, Math.abs(y[i]!));
     }
     const scale = Math.max(ySpread, 1e-300);
-    const { xi, ze, s1, s2, a1, a2, h1, h2, f, D1, D2, dA1, dA2, dS1, dS2, dXi, dZe, dH1, dH2 } = this;
+    const { xi, ze, s1, s2, a1, a2, h1, h2, f, D1, D2, dA1, dA2, dS1, dS2, dXi, dZe, dH1, dH2, U, V, Mv, AD, tmp } = this;
     const p = d + 2;
     const A = C * n * nu;
     const w = new Float64Array(d);
@@ -163,16 +286,15 @@ export class NuSvrIpm {
     const stepTo = (v: number, dv: number, t: number) => (dv < 0 ? Math.min(t, -v / dv) : t);
 
     for (; iter < maxIter; iter++) {
-      // Residuals.
-      for (let k = 0; k < d; k++) rW[k] = w[k]!;
-      let rB = 0;
+      // Residuals: rW = w − Σ (α − α*) x, rB = Σ(α* − α).
       let sumA = 0;
       for (let i = 0; i < n; i++) {
-        const g = a1[i]! - a2[i]!;
-        for (let k = 0; k < d; k++) rW[k] = rW[k]! - g * X[i * d + k]!;
-        rB -= g; // Σ(α* − α)
+        Mv[i] = a1[i]! - a2[i]!;
         sumA += a1[i]! + a2[i]!;
       }
+      this.xtDot(Mv, tmp);
+      for (let k = 0; k < d; k++) rW[k] = w[k]! - tmp[k]!;
+      const rB = -tmp[d]!;
       const rE = A - sumA - kap;
       let gap = kap * e;
       let rPrim = 0;
@@ -190,28 +312,13 @@ export class NuSvrIpm {
 
       // Normal matrix (shared by predictor and corrector): per point D1 = ξ/η + s1/α, D2 = ζ/η* + s2/α*.
       const M = this.M;
-      M.fill(0);
-      for (let k = 0; k < d; k++) M[k * p + k] = 1;
-      let sumU = 0;
       for (let i = 0; i < n; i++) {
         D1[i] = xi[i]! / h1[i]! + s1[i]! / a1[i]!;
         D2[i] = ze[i]! / h2[i]! + s2[i]! / a2[i]!;
-        const u = 1 / D1[i]! + 1 / D2[i]!;
-        const v = 1 / D1[i]! - 1 / D2[i]!;
-        sumU += u;
-        const o = i * d;
-        // a = (x, 1): [P + Σ u a a^T, Σ v a; (Σ v a)^T, Σ u + κ/ε]
-        for (let r = 0; r < d; r++) {
-          const ur = u * X[o + r]!;
-          for (let c = r; c < d; c++) M[r * p + c] = M[r * p + c]! + ur * X[o + c]!;
-          M[r * p + d] = M[r * p + d]! + ur;
-          M[r * p + d + 1] = M[r * p + d + 1]! + v * X[o + r]!;
-        }
-        M[d * p + d] = M[d * p + d]! + u;
-        M[d * p + d + 1] = M[d * p + d + 1]! + v;
+        U[i] = 1 / D1[i]! + 1 / D2[i]!;
+        V[i] = 1 / D1[i]! - 1 / D2[i]!;
       }
-      M[(d + 1) * p + d + 1] = sumU + kap / e;
-      for (let r = 0; r < p; r++) for (let c = 0; c < r; c++) M[r * p + c] = M[c * p + r]!;
+      this.normalMatrix(U, V, kap / e);
       // Near the optimum the point-wise scalings span many decades and rounding can make M
       // numerically indefinite: retry with a tiny ridge before giving up.
       if (!choleskyRidge(M, this.L, p)) {
@@ -243,12 +350,8 @@ export class NuSvrIpm {
           const rz = a2[i]! + h2[i]! - C;
           const rho1 = -r1 - (q3 + xi[i]! * rx) / h1[i]! + q1 / a1[i]!;
           const rho2 = -r2 - (q4 + ze[i]! * rz) / h2[i]! + q2 / a2[i]!;
-          const m = rho1 / D1[i]! - rho2 / D2[i]!;
-          const nn = rho1 / D1[i]! + rho2 / D2[i]!;
-          const o = i * d;
-          for (let k = 0; k < d; k++) rhs[k] = rhs[k]! + m * X[o + k]!;
-          rhs[d] = rhs[d]! + m;
-          rhsE += nn;
+          Mv[i] = rho1 / D1[i]! - rho2 / D2[i]!;
+          rhsE += rho1 / D1[i]! + rho2 / D2[i]!;
           // keep what the back-substitution needs
           dS1[i] = q1;
           dS2[i] = q2;
@@ -257,6 +360,8 @@ export class NuSvrIpm {
           dA1[i] = rho1;
           dA2[i] = rho2;
         }
+        this.xtDot(Mv, tmp);
+        for (let k = 0; k <= d; k++) rhs[k] = rhs[k]! + tmp[k]!;
         const q5 = sigmaMu - kap * e - (phase === 1 ? dk * de : 0);
         rhs[d + 1] = rhsE + q5 / e;
         solveChol(this.L, rhs, this.sol, p);
@@ -269,9 +374,9 @@ export class NuSvrIpm {
         let t = 1;
         t = stepTo(e, de, t);
         t = stepTo(kap, dk, t);
+        this.xDot(dw, AD);
         for (let i = 0; i < n; i++) {
-          let ad = db;
-          for (let k = 0; k < d; k++) ad += X[i * d + k]! * dw[k]!;
+          const ad = db + AD[i]!;
           const da1 = (dA1[i]! - de - ad) / D1[i]!;
           const da2 = (dA2[i]! - de + ad) / D2[i]!;
           const rx = a1[i]! + h1[i]! - C;
@@ -326,10 +431,9 @@ export class NuSvrIpm {
             ze[i] = ze[i]! + tP * dZe[i]!;
             h1[i] = h1[i]! + tP * dH1[i]!;
             h2[i] = h2[i]! + tP * dH2[i]!;
-            let fi = b;
-            for (let k = 0; k < d; k++) fi += X[i * d + k]! * w[k]!;
-            f[i] = fi;
           }
+          this.xDot(w, f);
+          for (let i = 0; i < n; i++) f[i] = f[i]! + b;
         }
       }
     }

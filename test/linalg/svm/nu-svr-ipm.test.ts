@@ -101,3 +101,20 @@ test('interior-point nu-SVR is deterministic and validates its arguments', () =>
   assert.throws(() => ipm.fit(p.ys[0]!, { nu: 0.5, C: 0 }), /C must be/);
   assert.throws(() => new NuSvrIpm(new Float64Array(3), 2, 2), RangeError);
 });
+
+test("interior-point nu-SVR: the SIMD products give the JavaScript path's optimum", async () => {
+  const { setWasmKernelsEnabled } = await import('../../../src/linalg/wasm/kernels.js');
+  const p = sk.problems[0]!;
+  const fit = () => new NuSvrIpm(Float64Array.from(p.X), p.n, p.d).fit(p.ys[1]!, { nu: 0.5 });
+  const fast = fit();
+  setWasmKernelsEnabled(false);
+  let slow: ReturnType<typeof fit>;
+  try {
+    slow = fit();
+  } finally {
+    setWasmKernelsEnabled(true);
+  }
+  assert.ok(fast.converged && slow.converged);
+  for (let k = 0; k < p.d; k++) assert.ok(Math.abs(fast.coef[k]! - slow.coef[k]!) < 1e-8, `coef ${k}`);
+  assert.ok(Math.abs(fast.intercept - slow.intercept) < 1e-8);
+});
