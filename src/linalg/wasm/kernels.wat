@@ -37,6 +37,7 @@
             (local.set $s2 (v128.const f64x2 0 0))
             (local.set $s3 (v128.const f64x2 0 0))
             (local.set $k (i32.const 0))
+            ;; k unrolled by two (K is a multiple of 4): the second half uses offset=16 immediates
             (block $kDone
               (loop $kl
                 (br_if $kDone (i32.ge_u (local.get $k) (local.get $rb)))
@@ -45,7 +46,12 @@
                 (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $v) (v128.load (i32.add (local.get $b1) (local.get $k))))))
                 (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v) (v128.load (i32.add (local.get $b2) (local.get $k))))))
                 (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $v) (v128.load (i32.add (local.get $b3) (local.get $k))))))
-                (local.set $k (i32.add (local.get $k) (i32.const 16)))
+                (local.set $v (v128.load offset=16 (i32.add (local.get $pa) (local.get $k))))
+                (local.set $s0 (f64x2.add (local.get $s0) (f64x2.mul (local.get $v) (v128.load offset=16 (i32.add (local.get $b0) (local.get $k))))))
+                (local.set $s1 (f64x2.add (local.get $s1) (f64x2.mul (local.get $v) (v128.load offset=16 (i32.add (local.get $b1) (local.get $k))))))
+                (local.set $s2 (f64x2.add (local.get $s2) (f64x2.mul (local.get $v) (v128.load offset=16 (i32.add (local.get $b2) (local.get $k))))))
+                (local.set $s3 (f64x2.add (local.get $s3) (f64x2.mul (local.get $v) (v128.load offset=16 (i32.add (local.get $b3) (local.get $k))))))
+                (local.set $k (i32.add (local.get $k) (i32.const 32)))
                 (br $kl)))
             (f64.store offset=0 (local.get $po) (f64.add (f64x2.extract_lane 0 (local.get $s0)) (f64x2.extract_lane 1 (local.get $s0))))
             (f64.store offset=8 (local.get $po) (f64.add (f64x2.extract_lane 0 (local.get $s1)) (f64x2.extract_lane 1 (local.get $s1))))
