@@ -63,3 +63,35 @@ export function choleskySolve(L: Float64Array, k: number, b: Float64Array): void
     b[i] = s / L[i * k + i]!;
   }
 }
+
+/**
+ * Inverse of a symmetric positive-definite row-major n x n matrix by Cholesky, with its 1-norm
+ * condition number ‖A‖₁‖A⁻¹‖₁ (exact, not an estimate).
+ *
+ * @returns null when A is not numerically positive definite.
+ */
+export function spdInverse(A: Float64Array, n: number): { inv: Float64Array; cond1: number } | null {
+  const L = A.slice(0, n * n);
+  if (!cholesky(L, n)) return null;
+  const inv = new Float64Array(n * n);
+  const e = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    e.fill(0);
+    e[j] = 1;
+    choleskySolve(L, n, e);
+    for (let i = 0; i < n; i++) inv[i * n + j] = e[i]!;
+  }
+  let nA = 0;
+  let nI = 0;
+  for (let j = 0; j < n; j++) {
+    let sa = 0;
+    let si = 0;
+    for (let i = 0; i < n; i++) {
+      sa += Math.abs(A[i * n + j]!);
+      si += Math.abs(inv[i * n + j]!);
+    }
+    nA = Math.max(nA, sa);
+    nI = Math.max(nI, si);
+  }
+  return { inv, cond1: nA * nI };
+}

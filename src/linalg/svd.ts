@@ -251,7 +251,8 @@ function pinvByQrWasm(m: number, n: number, A: Float64Array, rcond: number, aren
     const { alpha, v0, vv } = reflector(At, o, a, m);
     R[a * n + a] = alpha;
     if (!(vv > 0)) continue; // a zero column: no reflection
-    V.set(At.subarray(o + a, o + m), o + a);
+    // Same-buffer views: copyWithin on the arena's memory is a memmove (set() takes a slow path here).
+    arena.copy('V', o + a, 'At', o + a, m - a);
     V[o + a] = v0;
     vnorm2[a] = vv;
     const rest = n - a - 1;
@@ -261,7 +262,7 @@ function pinvByQrWasm(m: number, n: number, A: Float64Array, rcond: number, aren
     arena.axpyRows(rest, K, 'f', 'V', 'At', a, a + 1);
     for (let c = a + 1; c < n; c++) R[a * n + c] = At[c * K + a]!;
   }
-  Pk.fill(0);
+  // Pk is still all zeros: the arena was just created.
   const rank = addPseudoInverse(jacobiSvd(n, n, R), rcond, Pk, K);
   // Rows of P ← Q [R⁺ rows; 0]: reflectors in reverse order, each on all n rows at once.
   for (let a = n - 1; a >= 0; a--) {

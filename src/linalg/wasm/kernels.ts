@@ -129,6 +129,13 @@ export class WasmArena<R extends string> {
     this.k.dotsNT(M, N, K, this.at[A] + aRow * K * 8, this.at[B] + bRow * K * 8, this.at[out] + outAt * 8);
   }
 
+  /** Copies n doubles from region `src` (from `srcAt`) to region `dst` (from `dstAt`) inside the arena's memory. */
+  copy(dst: R, dstAt: number, src: R, srcAt: number, n: number): void {
+    const all = new Float64Array(this.k.memory.buffer);
+    const s = this.at[src] / 8 + srcAt;
+    all.copyWithin(this.at[dst] / 8 + dstAt, s, s + n);
+  }
+
   /** An int32 view of region `name` (sized in doubles: 2 ints per double). */
   int32(name: R): Int32Array {
     const v = this.view[name];

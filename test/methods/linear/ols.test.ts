@@ -66,3 +66,33 @@ test('ols equals (SᵀS)⁻¹Sᵀy on a full-rank noise-free mixture', async () 
   const res = await (await olsMethod.fit(null, { signature: sig })).deconvolve(bulk);
   assert.ok(Math.abs(res.raw!.get(0, 0) - 0.25) < 1e-12 && Math.abs(res.raw!.get(0, 1) - 0.75) < 1e-12);
 });
+
+test('ols: normal equations for a well-conditioned signature, the SVD pseudo-inverse otherwise, same solutions', async () => {
+  const { olsSolver, OLS_NORMAL_EQUATIONS_MAX_COND } = await import('../../../src/methods/linear/ols.js');
+  const { pinv } = await import('../../../src/linalg/svd.js');
+  const { Rng } = await import('../../../src/core/rng.js');
+  const rng = new Rng(12);
+  const G = 301;
+  const C = 6;
+  const opts = { rcond: 2.220446049250313e-16, onlyPositive: false, threads: 1 };
+  const S = new Float64Array(G * C).map(() => rng.uniform() * 10);
+  const y = new Float64Array(G).map(() => rng.uniform() * 20);
+  const check = (S: Float64Array, mode: 'normal' | 'pinv', tol: number) => {
+    const prep = olsSolver.prepare(S, G, C, opts, 0);
+    assert.equal(prep.mode, mode);
+    const out = new Float64Array(C);
+    olsSolver.solve(prep, y, out, 0);
+    const { P } = pinv(G, C, S, opts.rcond);
+    for (let c = 0; c < C; c++) {
+      let want = 0;
+      for (let g = 0; g < G; g++) want += P[c * G + g]! * y[g]!;
+      assert.ok(Math.abs(out[c]! - want) <= tol * Math.max(1, Math.abs(want)), `${mode} type ${c}: ${out[c]} vs ${want}`);
+    }
+  };
+  check(S, 'normal', 1e-10);
+  // Two nearly collinear cell types: cond(SᵀS) far above the threshold, so the pseudo-inverse is used.
+  const bad = S.slice();
+  for (let g = 0; g < G; g++) bad[g * C + 1] = bad[g * C]! * (1 + 1e-5 * rng.normal());
+  check(bad, 'pinv', 1e-12);
+  assert.ok(OLS_NORMAL_EQUATIONS_MAX_COND <= 1e6);
+});
