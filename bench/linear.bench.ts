@@ -133,12 +133,13 @@ async function main(): Promise<void> {
           return { s: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6, res };
         };
         // First calls include JIT warm-up and, for workers, their start-up (~1 s per worker under tsx).
-        // The warm figures are the fastest of up to 5 further calls (at most ~2 s of repeats), to be
-        // compared with Python's solve_s (numerical work only, no import time).
+        // The warm figures are the fastest of up to 20 further calls (at most ~2 s of repeats), to be
+        // compared with Python's solve_s (numerical work only, no import time; the fastest of 3 runs
+        // when one takes under a second). Millisecond timings on a shared machine need the repeats.
         const best = async (threads: number) => {
           let b = await time(threads);
           let spent = b.s;
-          for (let k = 1; k < 5 && spent < 2; k++) {
+          for (let k = 1; k < 20 && spent < 2; k++) {
             const r = await time(threads);
             spent += r.s;
             if (r.s < b.s) b = r;
@@ -155,25 +156,25 @@ async function main(): Promise<void> {
         let diff = Number.NaN;
         const slow = SLOW.has(m) && c.pySlow < c.samples;
         const out = join(d, `py_${m}.csv`);
-        const err = py([
-          join(REF, 'linear_ref.py'),
-          '--method',
-          m,
-          '--signature',
-          join(d, 'SIG.csv'),
-          '--bulk',
-          join(d, slow ? 'BULK_head.csv' : 'BULK.csv'),
-          '--out',
-          out,
-          '--ratio',
-        ]);
-        const mt = /solve_s=([0-9.]+)/.exec(err);
-        if (mt) {
-          pyS = Number(mt[1]);
-          if (slow) {
-            pyS = (pyS * c.samples) / c.pySlow;
-            note = ` (${c.pySlow} samples x ${c.samples / c.pySlow})`;
-          }
+        const runPy = () =>
+          py([
+            join(REF, 'linear_ref.py'),
+            '--method',
+            m,
+            '--signature',
+            join(d, 'SIG.csv'),
+            '--bulk',
+            join(d, slow ? 'BULK_head.csv' : 'BULK.csv'),
+            '--out',
+            out,
+            '--ratio',
+          ]);
+        const solveS = (err: string) => Number(/solve_s=([0-9.]+)/.exec(err)?.[1] ?? Number.NaN);
+        pyS = solveS(runPy());
+        for (let k = 1; k < 3 && pyS < 1; k++) pyS = Math.min(pyS, solveS(runPy()));
+        if (slow) {
+          pyS = (pyS * c.samples) / c.pySlow;
+          note = ` (${c.pySlow} samples x ${c.samples / c.pySlow})`;
         }
         // Agreement with the reference on the samples Python ran.
         const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
