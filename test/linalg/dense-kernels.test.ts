@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ddot, dnrm2, packedSize, rowOuterProducts, unpackSymmetric, weightedPackedGram } from '../../src/linalg/blas.js';
 import { cholesky, choleskySolve } from '../../src/linalg/cholesky.js';
 import { pinv, svd } from '../../src/linalg/svd.js';
+import { withJavaScriptKernels } from '../helpers/wasm.js';
 
 test('strided ddot / dnrm2 read rows and columns of a row-major matrix', () => {
   const A = Float64Array.of(1, 2, 3, 4, 5, 6); // 2 x 3
@@ -93,7 +94,6 @@ test('SVD of a tall matrix (QR first) reconstructs A, has orthonormal factors an
 
 test('pinv of a tall matrix: the SIMD-kernel path equals the JavaScript path', async () => {
   const { Rng } = await import('../../src/core/rng.js');
-  const { setWasmKernelsEnabled } = await import('../../src/linalg/wasm/kernels.js');
   const rng = new Rng(8);
   for (const [m, n] of [
     [41, 7],
@@ -102,13 +102,7 @@ test('pinv of a tall matrix: the SIMD-kernel path equals the JavaScript path', a
     const A = new Float64Array(m * n).map(() => rng.uniform() * 10);
     for (let i = 0; i < m; i++) A[i * n + 2] = 0; // a zero column: rank n - 1, no reflection
     const fast = pinv(m, n, A);
-    setWasmKernelsEnabled(false);
-    let slow: ReturnType<typeof pinv>;
-    try {
-      slow = pinv(m, n, A);
-    } finally {
-      setWasmKernelsEnabled(true);
-    }
+    const slow = await withJavaScriptKernels(() => pinv(m, n, A));
     assert.equal(fast.rank, n - 1);
     assert.equal(slow.rank, n - 1);
     let scale = 0;

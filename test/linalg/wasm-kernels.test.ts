@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Rng } from '../../src/core/rng.js';
 import { NnlsWorkspace, nnlsGram } from '../../src/linalg/nnls.js';
-import { paddedLength, setWasmKernelsEnabled, WasmArena, wasmKernelsAvailable } from '../../src/linalg/wasm/kernels.js';
+import { paddedLength, WasmArena, wasmKernelsAvailable } from '../../src/linalg/wasm/kernels.js';
 import { WeightedNnls } from '../../src/linalg/weighted-nnls.js';
+import { withJavaScriptKernels } from '../helpers/wasm.js';
 
 const root = new URL('../../', import.meta.url);
 
@@ -98,7 +99,7 @@ test('wlsStep computes the WLS weights (clipped, dampened), SᵀWy and the upper
   }
 });
 
-test('WeightedNnls gives the same iterates with the WebAssembly step as with the JavaScript loops', () => {
+test('WeightedNnls gives the same iterates with the WebAssembly step as with the JavaScript loops', async () => {
   const rng = new Rng(5);
   const G = 61;
   const C = 6;
@@ -117,13 +118,7 @@ test('WeightedNnls gives the same iterates with the WebAssembly step as with the
   };
   for (const dampening of [null, 4]) {
     const fast = run(dampening);
-    setWasmKernelsEnabled(false);
-    let slow: ReturnType<typeof run>;
-    try {
-      slow = run(dampening);
-    } finally {
-      setWasmKernelsEnabled(true);
-    }
+    const slow = await withJavaScriptKernels(() => run(dampening));
     assert.equal(fast.iterations, slow.iterations);
     for (let c = 0; c < C; c++) assert.ok(Math.abs(fast.out[c]! - slow.out[c]!) < 1e-12, `dampening ${dampening}, type ${c}`);
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { LinearNuSvr } from '../../../src/linalg/svm/nu-svr.js';
 import { NuSvrIpm } from '../../../src/linalg/svm/nu-svr-ipm.js';
+import { withJavaScriptKernels } from '../../helpers/wasm.js';
 
 const FIX = new URL('../../fixtures/nusvr/', import.meta.url);
 const sk = JSON.parse(readFileSync(new URL('sklearn_nusvr.json', FIX), 'utf8')) as {
@@ -103,17 +104,10 @@ test('interior-point nu-SVR is deterministic and validates its arguments', () =>
 });
 
 test("interior-point nu-SVR: the SIMD products give the JavaScript path's optimum", async () => {
-  const { setWasmKernelsEnabled } = await import('../../../src/linalg/wasm/kernels.js');
   const p = sk.problems[0]!;
   const fit = () => new NuSvrIpm(Float64Array.from(p.X), p.n, p.d).fit(p.ys[1]!, { nu: 0.5 });
   const fast = fit();
-  setWasmKernelsEnabled(false);
-  let slow: ReturnType<typeof fit>;
-  try {
-    slow = fit();
-  } finally {
-    setWasmKernelsEnabled(true);
-  }
+  const slow = await withJavaScriptKernels(() => fit());
   assert.ok(fast.converged && slow.converged);
   for (let k = 0; k < p.d; k++) assert.ok(Math.abs(fast.coef[k]! - slow.coef[k]!) < 1e-8, `coef ${k}`);
   assert.ok(Math.abs(fast.intercept - slow.intercept) < 1e-8);

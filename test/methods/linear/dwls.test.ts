@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dwlsMethod } from '../../../src/methods/linear/dwls.js';
 import { loadBulk, loadOut, loadSignature, maxRelDiff } from '../../fixtures/linear/load.js';
+import { withJavaScriptKernels } from '../../helpers/wasm.js';
 
 for (const dir of ['synth', 'shuffled']) {
   test(`dwls with a fixed dampening constant (16) matches the reference to 1e-6 (${dir})`, async () => {
@@ -40,17 +41,10 @@ test('dwls with per-sample constants from the reference (--info-out) matches to 
 });
 
 test("dwls: the SIMD dampening search and WLS step give the JavaScript path's constants and proportions", async () => {
-  const { setWasmKernelsEnabled } = await import('../../../src/linalg/wasm/kernels.js');
   const run = async () =>
     (await dwlsMethod.fit(null, { signature: loadSignature('synth') })).deconvolve(loadBulk('synth'), { options: { threads: 1 } });
   const fast = await run();
-  setWasmKernelsEnabled(false);
-  let slow: Awaited<ReturnType<typeof run>>;
-  try {
-    slow = await run();
-  } finally {
-    setWasmKernelsEnabled(true);
-  }
+  const slow = await withJavaScriptKernels(() => run());
   assert.deepEqual(fast.diagnostics.extra?.dampening, slow.diagnostics.extra?.dampening);
   for (let k = 0; k < fast.proportions.data.length; k++) {
     assert.ok(Math.abs(fast.proportions.data[k]! - slow.proportions.data[k]!) < 1e-12, `entry ${k}`);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { huberWeight, medianInPlace } from '../../../src/linalg/huber-irls.js';
 import { rlrMethod } from '../../../src/methods/linear/rlr.js';
 import { loadBulk, loadOut, loadSignature, maxRelDiff } from '../../fixtures/linear/load.js';
+import { withJavaScriptKernels } from '../../helpers/wasm.js';
 
 for (const dir of ['synth', 'shuffled']) {
   test(`rlr matches statsmodels RLM(HuberT) to 1e-6 relative (${dir})`, async () => {
@@ -27,17 +28,10 @@ test('median as numpy (odd and even lengths)', () => {
 });
 
 test("rlr: the SIMD weighted Gram path gives the JavaScript path's estimates", async () => {
-  const { setWasmKernelsEnabled } = await import('../../../src/linalg/wasm/kernels.js');
   const run = async () =>
     (await rlrMethod.fit(null, { signature: loadSignature('synth') })).deconvolve(loadBulk('synth'), { options: { threads: 1 } });
   const fast = await run();
-  setWasmKernelsEnabled(false);
-  let slow: Awaited<ReturnType<typeof run>>;
-  try {
-    slow = await run();
-  } finally {
-    setWasmKernelsEnabled(true);
-  }
+  const slow = await withJavaScriptKernels(() => run());
   assert.deepEqual(fast.diagnostics.iterations, slow.diagnostics.iterations);
   for (let k = 0; k < fast.raw!.data.length; k++) {
     const a = fast.raw!.data[k]!;
