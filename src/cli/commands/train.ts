@@ -66,7 +66,7 @@ export function trainOptions(
 
 export const trainCommand: CommandSpec = {
   name: 'train',
-  summary: 'Train a deep method on a labelled single-cell reference and save the model',
+  summary: 'Train a deep method (or fit DeCovarT) on a labelled single-cell reference and save the model',
   details: [
     'The model directory holds manifest.json (config, genes, cell types, history, seed, checksums) and',
     'weights.bin; use it with: celldeconv deconvolve --model DIR --bulk BULK --out PROPS.csv',
@@ -76,6 +76,7 @@ export const trainCommand: CommandSpec = {
     '  celldeconv train mixupvi --reference ref.h5ad --labels cell_type --out m/ --latent 30 --epochs 100 --hvg 2500',
     '  celldeconv train scvi --reference ref.h5ad --labels cell_type --out m/ --set likelihood=nb',
     '  celldeconv train scaden --reference pbmc3k --labels cell_type --out models/scaden --quick',
+    '  celldeconv train decovart --reference pbmc3k --labels cell_type --out models/decovart',
   ].join('\n'),
   positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
   options: {
@@ -104,7 +105,8 @@ export const trainCommand: CommandSpec = {
     const name = args.positionals[0];
     if (!name) throw new UsageError('missing the method to train', 'method', undefined, undefined, 'e.g. celldeconv train mixupvi ...');
     const spec = getMethod(name);
-    if (spec.kind !== 'trained' || !spec.load) {
+    // Trained methods, and reference methods whose fit can be saved (DeCovarT's covariances).
+    if (spec.kind === 'signature' || !spec.load) {
       throw new InputError(`method '${name}' is not a trained method`, {
         code: 'E_NOT_TRAINABLE',
         field: 'method',

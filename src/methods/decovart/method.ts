@@ -25,6 +25,7 @@ import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, Fitted
 import { GLASSO_SELECTION_DEFAULTS, glassoEbic } from './glasso.js';
 import { DecovartLikelihood } from './likelihood.js';
 import { choleskyInPlace } from './linalg.js';
+import { loadDecovartModel, saveDecovartModel } from './model-dir.js';
 import { SAMPLE_SOLVE_DEFAULTS, solveSample } from './solve.js';
 
 /** Options of `decovart` (defaults: {@link DECOVART_DEFAULTS}). */
@@ -462,6 +463,11 @@ export class DecovartFitted implements Fitted {
     };
   }
 
+  /** Writes the model (μ and every Σ_j in float64) to a directory; `load` reads it back exactly. */
+  async save(dir: string): Promise<void> {
+    await saveDecovartModel(dir, this);
+  }
+
   toJSON(): FittedManifest {
     return {
       method: this.method,
@@ -505,6 +511,11 @@ export const decovart: MethodSpec<DecovartOptions> = {
   defaults: DECOVART_DEFAULTS,
   quickOptions: DECOVART_QUICK,
   bulkLayer: LAYERS.relativeCounts,
+  /** Reads a model written by `save` (e.g. `celldeconv train decovart --out DIR`). */
+  async load(dir: string): Promise<Fitted> {
+    const m = await loadDecovartModel(dir);
+    return new DecovartFitted(m.genes, m.cellTypes, m.mu, [...m.sigmas], m.options, [...m.covarianceInfo], [...m.fitWarnings], m.seed);
+  },
   /**
    * @throws InputError `E_DECOVART_NEEDS_REFERENCE` without a reference (a signature alone has no
    *   covariances), `E_NO_LABELS`, `E_TOO_FEW_CELLS`, `E_OPTION`, `E_GENE_OVERLAP` (signature genes

@@ -270,3 +270,74 @@ test('without a signature, fit builds one from raw counts (signature builder gen
   for (let j = 0; j < 3; j++)
     assert.ok(Math.abs(res.proportions.get(0, j) - p[order[j]!]!) < 0.08, `${res.cellTypes[j]}: ${res.proportions.get(0, j)}`);
 });
+
+test('save -> load gives the same proportions bit for bit; corrupt or foreign model directories are typed errors', async () => {
+  const { mkdtempSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'celldeconv-decovart-'));
+  try {
+    const fitted = await decovart.fit(makeReference([40, 40, 40]), { labelsKey: 'cell_type', signature: SIG, seed: 3 });
+    const bulk = makeBulk([
+      [0.2, 0.3, 0.5],
+      [0.7, 0.1, 0.2],
+    ]);
+    const before = await fitted.deconvolve(bulk);
+    await fitted.save!(join(dir, 'm'));
+    const loaded = await decovart.load!(join(dir, 'm'));
+    assert.deepEqual(loaded.genes, fitted.genes);
+    assert.deepEqual(loaded.cellTypes, fitted.cellTypes);
+    const after = await loaded.deconvolve(bulk);
+    assert.deepEqual(Array.from(after.proportions.data), Array.from(before.proportions.data));
+    assert.deepEqual(after.diagnostics.extra?.covariance, before.diagnostics.extra?.covariance);
+    // One flipped byte in the weights: checksum error naming the file.
+    const w = join(dir, 'm', 'weights.bin');
+    const bytes = readFileSync(w);
+    bytes[100] = bytes[100]! ^ 1;
+    writeFileSync(w, bytes);
+    await assert.rejects(decovart.load!(join(dir, 'm')), (e: unknown) => (e as { code?: string }).code === 'E_MODEL_CHECKSUM');
+    // A directory of another method.
+    const { saveModelDir } = await import('../../../src/io/model-dir.js');
+    await saveModelDir(
+      join(dir, 'other'),
+      { method: 'scaden', genes: GENES, cellTypes: TYPES },
+      { w: { shape: [1], data: Float32Array.of(1) } },
+    );
+    await assert.rejects(decovart.load!(join(dir, 'other')), (e: unknown) => (e as { code?: string }).code === 'E_MODEL_METHOD');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('celldeconv train decovart -> model dir -> deconvolve --model gives the library numbers', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { writeDataset } = await import('../../../src/io/read.js');
+  const { writeDenseTable } = await import('../../../src/io/table.js');
+  const { cli } = await import('../../helpers/cli.js');
+  const { readCsv } = await import('../../fixtures/linear/load.js');
+  const dir = mkdtempSync(join(tmpdir(), 'celldeconv-decovart-cli-'));
+  try {
+    const ref = makeReference([40, 40, 40], 5);
+    await writeDataset(join(dir, 'ref.h5ad'), ref);
+    const bulk = makeBulk([
+      [0.2, 0.3, 0.5],
+      [0.5, 0.25, 0.25],
+    ]);
+    const bulkPath = join(dir, 'bulk.csv');
+    await writeDenseTable(bulkPath, ['s1', 's2'], GENES, bulk.X);
+    const model = join(dir, 'model');
+    const t = await cli(['train', 'decovart', '--reference', join(dir, 'ref.h5ad'), '--labels', 'cell_type', '--out', model]);
+    assert.equal(t.code, 0, t.err);
+    const out = join(dir, 'props.csv');
+    const d = await cli(['deconvolve', '--model', model, '--bulk', bulkPath, '--out', out]);
+    assert.equal(d.code, 0, d.err);
+    const lib = await (await decovart.load!(model)).deconvolve(bulk);
+    const got = readCsv(out);
+    assert.deepEqual(got.colNames, lib.cellTypes);
+    for (let k = 0; k < lib.proportions.data.length; k++) assert.ok(Math.abs(got.values.data[k]! - lib.proportions.data[k]!) < 1e-12);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
