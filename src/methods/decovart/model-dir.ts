@@ -28,7 +28,7 @@ export async function saveDecovartModel(dir: string, m: DecovartModelData): Prom
   const G = m.genes.length;
   const weights = new Map<string, { shape: number[]; data: Float64Array }>();
   weights.set('mu', { shape: [m.cellTypes.length, G], data: m.mu });
-  m.sigmas.forEach((s, j) => weights.set(`sigma.${j}`, { shape: [G, G], data: s }));
+  for (const [j, s] of m.sigmas.entries()) weights.set(`sigma.${j}`, { shape: [G, G], data: s });
   await saveModelDir(
     dir,
     {
