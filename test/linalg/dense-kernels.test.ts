@@ -110,3 +110,14 @@ test('pinv of a tall matrix: the SIMD-kernel path equals the JavaScript path', a
     for (let k = 0; k < fast.P.length; k++) assert.ok(Math.abs(fast.P[k]! - slow.P[k]!) < 1e-12 * scale, `P[${k}]`);
   }
 });
+
+test('spdInverse: the inverse and the exact 1-norm condition number; null when not positive definite', async () => {
+  const { spdInverse } = await import('../../src/linalg/cholesky.js');
+  const r = spdInverse(Float64Array.of(4, 2, 2, 3), 2);
+  assert.ok(r);
+  // inverse = [[3, -2], [-2, 4]] / 8; ‖A‖₁ = 6, ‖A⁻¹‖₁ = 6/8 -> cond₁ = 4.5
+  const want = [3 / 8, -2 / 8, -2 / 8, 4 / 8];
+  for (let k = 0; k < 4; k++) assert.ok(Math.abs(r.inv[k]! - want[k]!) < 1e-15);
+  assert.ok(Math.abs(r.cond1 - 4.5) < 1e-12);
+  assert.equal(spdInverse(Float64Array.of(1, 2, 2, 1), 2), null);
+});

@@ -184,3 +184,13 @@ test('accSnap: prefix sums of selected rows with snapshots, bit-identical to the
 test('an arena larger than WebAssembly can address is refused (callers fall back to JavaScript)', () => {
   assert.equal(WasmArena.create({ huge: 2 ** 30 }), null); // 8 GiB of doubles
 });
+
+test('copy moves doubles between regions of one arena (overlapping memory handled as memmove)', () => {
+  const a = WasmArena.create({ A: 8, B: 8 });
+  assert.ok(a);
+  a.view.A.set([1, 2, 3, 4, 5, 6, 7, 8]);
+  a.copy('B', 2, 'A', 1, 4);
+  assert.deepEqual(Array.from(a.view.B), [0, 0, 2, 3, 4, 5, 0, 0]);
+  a.copy('A', 1, 'A', 0, 4); // overlapping
+  assert.deepEqual(Array.from(a.view.A), [1, 1, 2, 3, 4, 6, 7, 8]);
+});
