@@ -20,7 +20,6 @@ import type { Dataset } from '../../../data/dataset.js';
 import { DenseMatrix } from '../../../data/dense.js';
 import { checkCounts, countsLayerOf, requireLabelsKey } from '../../../models/data.js';
 import { loadMixupVIModel, trainMixupVI } from '../../../models/mixupvi/model.js';
-import type { CheckpointOptions } from '../../../models/scvi/checkpoint.js';
 import { type RunOptions, trainScvi, type VaeModel } from '../../../models/scvi/model.js';
 import type { ScviModule } from '../../../models/scvi/module.js';
 import { ensureBackend, type TrainingData } from '../../../models/scvi/train.js';
@@ -307,11 +306,6 @@ export async function loadMixupVI(dir: string, method?: MixupVIMethod): Promise<
   });
 }
 
-/** Extra fit options of MixupVI/scVI: checkpoints (`celldeconv train mixupvi --checkpoint-every N --resume`). */
-export interface MixupVIFitExtras {
-  checkpoint?: CheckpointOptions;
-}
-
 /**
  * Trains MixupVI (or scVI) on a labelled single-cell reference of raw counts and builds the latent
  * signature: the deconvolution adapter over models/mixupvi and models/scvi.
@@ -324,11 +318,7 @@ export interface MixupVIFitExtras {
  *   fewer than `minCellsPerType` training cells), `E_LATENT_TOO_SMALL` (latent ≤ number of types),
  *   `E_OPTION`, `E_CHECKPOINT`; {@link AbortError} on abort.
  */
-export async function fitMixupVI(
-  method: MixupVIMethod,
-  ref: Dataset,
-  opts: FitOptions<MixupVIOptions> & MixupVIFitExtras,
-): Promise<MixupVIModel> {
+export async function fitMixupVI(method: MixupVIMethod, ref: Dataset, opts: FitOptions<MixupVIOptions>): Promise<MixupVIModel> {
   const o = resolveOptions(defaultsFor(method), (opts.options ?? {}) as Record<string, unknown>);
   const seed = opts.seed ?? 0;
   await ensureBackend(o.backend);
