@@ -10,19 +10,7 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/**
- * Splits cell indices into validation (first nVal of a permutation) and training (the rest), as the
- * fork does with RandomState(42); here from `rng`.
- *
- * @param n - Number of cells.
- * @param trainSize - Fraction for training (nTrain = ceil(trainSize·n), at least 1).
- */
-export function trainValidationSplit(n: number, trainSize: number, rng: Rng): { train: Int32Array; validation: Int32Array } {
-  const perm = rng.permutation(n);
-  const nTrain = Math.max(1, Math.min(n, Math.ceil(trainSize * n)));
-  const nVal = n - nTrain;
-  return { validation: perm.slice(0, nVal), train: perm.slice(nVal) };
-}
+export { trainValidationSplit } from '../../nn/sampler.js';
 
 /**
  * Dirichlet-composed training batches [FORK `MixUpDataSplitter.setup`; spec pseudobulk-and-metrics §2]:

@@ -11,6 +11,7 @@ import { Rng } from '../../../core/rng.js';
 import type { Dataset } from '../../../data/dataset.js';
 import { DenseMatrix } from '../../../data/dense.js';
 import { type Matrix, toDense } from '../../../data/matrix.js';
+import { countsLayerOf, requireLabelsKey } from '../../../models/data.js';
 import { highlyVariableGenes } from '../../../preprocess/hvg.js';
 import { log1p, normalizeTotal } from '../../../preprocess/normalize.js';
 import { augmentPaired, type PairedSet } from '../../../simulate/paired-augmentation.js';
@@ -64,10 +65,7 @@ export interface RawTrainingSet {
 }
 
 /** The reference's raw-count layer: `layer` when given, else `raw_counts` when present, else X. */
-export function countsLayer(ref: Dataset, layer?: string): string | undefined {
-  if (layer) return layer;
-  return ref.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : undefined;
-}
+export const countsLayer: (ref: Dataset, layer?: string) => string | undefined = countsLayerOf;
 
 /** The bulk layer a trained baseline reads: `layer`, else `counts_sum` when present, else X. */
 export function bulkLayerOf(bulk: Dataset, layer?: string): string | undefined {
@@ -168,18 +166,13 @@ export async function buildTrainingSet(
       hint: 'Pass --ref cells.h5ad --labels cell_type, or train on paired data (--option trainingData=paired)',
     });
   }
-  if (!opts.labelsKey) {
-    throw new InputError('the reference needs a label column', {
-      code: 'E_NO_LABELS',
-      field: 'labelsKey',
-      hint: 'Pass --labels <obs column>',
-    });
-  }
-  const layer = countsLayer(ref, opts.layer);
+  // The data contract of every model (models/data.ts): labels present, counts layer resolved once.
+  const labelsKey = requireLabelsKey(opts.labelsKey, 'simulated training data');
+  const layer = countsLayerOf(ref, opts.layer);
   const geneIdx = selectVariableGenes(ref.layer(layer), opts.nGenes, opts.hvgFlavor);
   const sel = ref.selectVars(geneIdx);
   const simOpts = {
-    labelsKey: opts.labelsKey,
+    labelsKey,
     layer,
     nSamples: opts.nSamples,
     nCells: opts.nCells,
@@ -195,6 +188,7 @@ export async function buildTrainingSet(
     cellTypes: sim.cellTypes,
     description: {
       trainingData: 'simulated',
+      fields: { layer: layer ?? 'X', labelsKey },
       simulator: opts.simulator,
       nSamples: sim.X.rows,
       nCells: opts.nCells,

@@ -14,9 +14,9 @@ import { Rng } from '../../../core/rng.js';
 import type { DenseMatrix } from '../../../data/dense.js';
 import { backendInfo } from '../../../nn/backend.js';
 import type { TrainHistory } from '../../../nn/trainer.js';
+import { Mlp, type MlpConfig } from '../common-baselines/mlp.js';
+import { trainMlpSteps } from '../common-baselines/mlp-train.js';
 import { variablesToWeights, type WeightArray } from '../model-io.js';
-import { Mlp, type MlpConfig } from './module.js';
-import { trainMlpSteps } from './train.js';
 
 /** One member's training job (plain data: it crosses the worker boundary). */
 export interface MemberTask {

@@ -22,12 +22,13 @@ import {
   resolveBaselineOptions,
   stripUndefined,
 } from '../common-baselines/fitted.js';
+import { Mlp, type MlpConfig } from '../common-baselines/mlp.js';
+import { predictMlp } from '../common-baselines/mlp-train.js';
 import { alignBulk, makeResult, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
 import { assignWeights, loadModelDir, saveModelDir, type WeightArray } from '../model-io.js';
 import { type MemberTask, trainMembers } from './ensemble.js';
-import { Mlp, type MlpConfig, SCADEN_MEMBERS } from './module.js';
+import { SCADEN_MEMBERS } from './module.js';
 import { logMinMax } from './preprocess.js';
-import { predictMlp } from './train.js';
 
 export type ScadenMemberName = keyof typeof SCADEN_MEMBERS;
 

@@ -25,10 +25,10 @@ import {
   resolveBaselineOptions,
   saveSingleModel,
 } from '../common-baselines/fitted.js';
+import { logMinMax } from '../common-baselines/log-min-max.js';
+import { checkMlpConfig, Mlp, type MlpConfig } from '../common-baselines/mlp.js';
+import { type MlpTrainData, predictMlp, trainMlpEpochs } from '../common-baselines/mlp-train.js';
 import { alignBulk, makeResult, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
-import { checkMlpConfig, Mlp, type MlpConfig } from '../scaden/module.js';
-import { logMinMax } from '../scaden/preprocess.js';
-import { type MlpTrainData, predictMlp, trainMlpEpochs } from '../scaden/train.js';
 
 /** One point of the search space. */
 export interface SimpleDnnConfig {

@@ -20,7 +20,7 @@ import { Rng } from '../../../core/rng.js';
 import type { Dataset } from '../../../data/dataset.js';
 import { DenseMatrix } from '../../../data/dense.js';
 import { Adam } from '../../../nn/adam.js';
-import { batchTensor, indexBatches } from '../../../nn/batches.js';
+import { epochBatches, tensorBatch } from '../../../nn/sampler.js';
 import { type TrainHistory, trainLoop } from '../../../nn/trainer.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
 import {
@@ -282,7 +282,7 @@ async function fitTape(ref: Dataset | null, opts: FitOptions<TapeOptions>): Prom
   type Batch = { x: tf.Tensor2D; y: tf.Tensor2D };
   function* batches(): Generator<Batch> {
     // DataLoader(shuffle=True, drop_last=False).
-    for (const idx of indexBatches(shuffle.permutation(n), bs)) yield { x: batchTensor(X, idx, xb), y: batchTensor(Y, idx, yb) };
+    for (const idx of epochBatches(n, bs, shuffle)) yield tensorBatch(X, Y, idx, xb, yb);
   }
   const t1 = performance.now();
   let history: TrainHistory;
