@@ -263,7 +263,7 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
       help: "'ipm': the exact optimum; 'libsvm': libsvm's SMO path (scikit-learn parity)",
     },
     nu: { type: 'number', gt: 0, max: 1, help: 'nu of the pydeconv mode (PyDeconv solver_nusvr)' },
-    C: { type: 'number', gt: 0, help: 'SVM cost C' },
+    C: { type: 'number', gt: 0, help: 'SVM cost C (CIBERSORT and PyDeconv: 1)' },
     tol: { type: 'number', gt: 0, help: 'libsvm stopping tolerance (scikit-learn tol)' },
     shrinking: { type: 'boolean', help: 'libsvm shrinking heuristic' },
     kernelDot: {
