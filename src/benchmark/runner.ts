@@ -26,7 +26,7 @@ import { preprocessScrna } from '../preprocess/normalize.js';
 import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
 import { splitTrainTest } from '../simulate/split.js';
 import { applyGranularity, type GranularityMap, identityGranularity, validateGranularity } from './granularity.js';
-import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, type Summary, sampleMetrics, summarize } from './metrics.js';
+import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, sampleMetrics, summarize } from './metrics.js';
 import type { ReportInput } from './report.js';
 import type { BenchmarkFailure, SummaryRow, TimingRow } from './result-types.js';
 

@@ -105,7 +105,6 @@ export class HuberRlm {
    * Xt / Dt are p x K (observations padded to K), Xr is X with rows padded to pP.
    */
   private readonly arena: WasmArena<RlmRegion> | null;
-  private readonly K: number;
   private readonly pP: number;
 
   constructor(X: Float64Array, n: number, p: number) {
@@ -130,7 +129,6 @@ export class HuberRlm {
     weightedGramColMajor(p, n, this.Xt, new Float64Array(n).fill(1), new Float64Array(n), this.fullH, new Float64Array(p), this.WX);
     const K = paddedLength(n);
     const pP = paddedLength(p);
-    this.K = K;
     this.pP = pP;
     this.arena = WasmArena.create<RlmRegion>({
       Xt: p * K,
