@@ -18,7 +18,7 @@
  * loaded 2-core machine). DEEP_BENCH_SAMPLES (default 400), DEEP_BENCH_GRAN (fine,coarse),
  * DEEP_BENCH_OUT (directory for runBenchmark outputs; default a temp dir).
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -97,7 +97,7 @@ try {
   );
   const hasPy = existsSync(PY) && spawnSync(PY, ['-c', 'import scipy.io, anndata'], { encoding: 'utf8' }).status === 0;
   if (hasPy) {
-    const code = String.raw`
+    const code = `
 import sys, time, warnings
 warnings.simplefilter('ignore')
 import scipy.io, anndata

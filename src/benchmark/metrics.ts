@@ -18,6 +18,7 @@
  */
 import { ShapeError } from '../core/errors.js';
 import type { DenseMatrix } from '../data/dense.js';
+import { pearson as pearsonOf, quantileSorted as quantileOf } from '../linalg/stats.js';
 
 type Vec = ArrayLike<number>;
 
@@ -37,29 +38,14 @@ function mean(a: Vec): number {
 }
 
 /**
- * Pearson correlation of two equal-length vectors (two-pass, centred).
+ * Pearson correlation of two equal-length vectors (two-pass, centred; linalg/stats.ts).
  * @returns r in [-1, 1], or NaN when either vector is constant or shorter than 2.
+ * @throws ShapeError when the lengths differ.
  * @example pearson([0.1, 0.5, 0.4], [0.2, 0.5, 0.3]);
  */
 export function pearson(a: Vec, b: Vec): number {
   checkLengths(a, b);
-  const n = a.length;
-  if (n < 2) return Number.NaN;
-  const ma = mean(a);
-  const mb = mean(b);
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = (a[i] as number) - ma;
-    const db = (b[i] as number) - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  if (saa === 0 || sbb === 0) return Number.NaN;
-  const r = sab / Math.sqrt(saa * sbb);
-  return Math.max(-1, Math.min(1, r));
+  return pearsonOf(a, b);
 }
 
 /** Mean squared error (1/n) sum (pred - true)^2. */
@@ -243,16 +229,8 @@ export interface Summary {
   max: number;
 }
 
-/** Quantile q in [0, 1] of sorted values, linear interpolation (numpy.percentile default). */
-export function quantileSorted(sorted: Vec, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(n - 1, lo + 1);
-  const a = sorted[lo] as number;
-  return a + (h - lo) * ((sorted[hi] as number) - a);
-}
+/** Quantile q in [0, 1] of sorted values, linear interpolation (numpy.percentile default; linalg/stats.ts). */
+export const quantileSorted: (sorted: Vec, q: number) => number = quantileOf;
 
 /** Median, IQR, mean, min, max of the non-NaN values. */
 export function summarize(values: Vec): Summary {

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { DenseMatrix } from '../data/dense.js';
-import type { BenchmarkFailure, SummaryRow, TimingRow } from './runner.js';
+import type { BenchmarkFailure, SummaryRow, TimingRow } from './result-types.js';
 
 /** Everything the report shows. */
 export interface ReportInput {

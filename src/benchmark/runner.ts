@@ -26,8 +26,9 @@ import { preprocessScrna } from '../preprocess/normalize.js';
 import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
 import { splitTrainTest } from '../simulate/split.js';
 import { applyGranularity, type GranularityMap, identityGranularity, validateGranularity } from './granularity.js';
-import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, type Summary, sampleMetrics, summarize } from './metrics.js';
-import { type ReportInput, renderReport } from './report.js';
+import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, sampleMetrics, summarize } from './metrics.js';
+import type { ReportInput } from './report.js';
+import type { BenchmarkFailure, SummaryRow, TimingRow } from './result-types.js';
 
 /** obs column the runner writes the (grouped) labels to. */
 export const GROUP_KEY = 'celldeconv_group';
@@ -77,32 +78,7 @@ export interface BenchmarkOptions extends LongRunOptions {
   onFailure?: (f: BenchmarkFailure) => void;
 }
 
-/** One row of the summary: a metric's distribution for one method x granularity x n_cells. */
-export interface SummaryRow extends Summary {
-  method: string;
-  granularity: string;
-  nCells: number;
-  metric: string;
-}
-
-/** Timing of one method at one granularity (seconds; not part of results.csv). */
-export interface TimingRow {
-  method: string;
-  granularity: string;
-  fitSeconds: number;
-  /** Deconvolution time per n_cells setting. */
-  deconvolveSeconds: Record<string, number>;
-}
-
-/** A method run that threw; the other methods still run. */
-export interface BenchmarkFailure {
-  method: string;
-  granularity: string;
-  nCells?: number;
-  stage: 'fit' | 'deconvolve';
-  code?: string;
-  message: string;
-}
+export type { BenchmarkFailure, SummaryRow, TimingRow } from './result-types.js';
 
 /** What {@link runBenchmark} returns. */
 export interface BenchmarkResult {
@@ -366,7 +342,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
       }
     }
     // Fits of this granularity are done: free what they hold (tfjs tensors) when they offer a dispose().
-    for (const f of fits.values()) (f as (Fitted & { dispose?: () => void }) | null)?.dispose?.();
+    for (const f of fits.values()) f?.dispose?.();
   }
   saveState();
   return writeOutputs(opts, state, {
@@ -516,6 +492,8 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
   );
   writeFileAtomic(ctx.files.timings, `${JSON.stringify({ seed: ctx.seed, unit: 'seconds', rows: timings }, null, 1)}\n`);
 
+  // The report (and vega) load only here: importing the runner stays cheap.
+  const { renderReport } = await import('./report.js');
   const html = await renderReport({
     title: `celldeconv benchmark${opts.metadata?.data ? `: ${opts.metadata.data}` : ''}`,
     metadata: {

@@ -65,31 +65,20 @@ export function optIntList(a: ParsedArgs, name: string, min = 1): number[] | und
   });
 }
 
-/** Parses one `--set` value: true/false, numbers, comma lists, else the string. */
-export function parseSetValue(s: string): unknown {
-  if (s === 'true') return true;
-  if (s === 'false') return false;
-  if (s !== '' && Number.isFinite(Number(s))) return Number(s);
-  if (s.includes(',')) return s.split(',').map((x) => x.trim());
-  return s;
-}
-
 /**
- * Method options from repeated `--set KEY=VALUE` flags. With `known` (a method's defaults), an
- * unknown key is a usage error listing the options the method has.
+ * Method options from repeated `--set KEY=VALUE` flags, values kept as typed: the method's option
+ * schema converts and checks them (methods/option-schema.ts `checkOptions`).
+ *
+ * @throws {@link UsageError} for an item without `=`.
  */
-export function parseSetOptions(a: ParsedArgs, known?: Record<string, unknown>, methodName?: string): Record<string, unknown> {
+export function parseSetOptions(a: ParsedArgs): Record<string, string> {
   const raw = a.values.set;
   const sets = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
-  const options: Record<string, unknown> = {};
+  const options: Record<string, string> = {};
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError('expected KEY=VALUE', 'set', s, 'e.g. --set solver=ipm');
-    const key = s.slice(0, eq);
-    if (known && !(key in known)) {
-      throw new UsageError(`method '${methodName ?? '?'}' has no option '${key}'`, 'set', s, `one of ${Object.keys(known).join(', ')}`);
-    }
-    options[key] = parseSetValue(s.slice(eq + 1));
+    options[s.slice(0, eq)] = s.slice(eq + 1);
   }
   return options;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isCelldeconvError } from '../core/errors.js';
+import { suggestName } from '../core/suggest.js';
 import type { CommandSpec, OptionSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { Output } from './output.js';
@@ -32,7 +33,34 @@ function optionHelp(opts: Record<string, OptionSpec>): string[] {
   });
 }
 
-export function commandHelp(c: CommandSpec): string {
+/** Exit code of a typed error: usage errors (bad flags, unknown methods or options) 2, cancelled 130, else 3. */
+export function exitCodeOf(code: string): number {
+  if (code === 'E_ABORTED') return EXIT.aborted;
+  return code === 'E_USAGE' || code === 'E_UNKNOWN_METHOD' || code === 'E_OPTION' ? EXIT.usage : EXIT.input;
+}
+
+/**
+ * The command's own message for a parse error of node:util parseArgs (unknown option, missing
+ * value), with the nearest option name, instead of the parser's text.
+ */
+export function parseErrorMessage(command: string, e: Error & { code?: string }, options: Record<string, OptionSpec>): string {
+  const help = `Run 'celldeconv ${command} --help' for its options.`;
+  const unknown = /Unknown option '([^']+)'/.exec(e.message);
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
+    const flag = unknown[1] as string;
+    const names = Object.keys(options);
+    const near = suggestName(flag.replace(/^-+/, ''), names);
+    return `celldeconv ${command}: unknown option '${flag}'.${near ? ` Did you mean '--${near}'?` : ''} ${help}`;
+  }
+  const missing = /Option '(-\w, )?(--[^ ']+)[^']*' argument missing/.exec(e.message);
+  if (missing) {
+    const name = (missing[2] as string).slice(2);
+    return `celldeconv ${command}: option '--${name}' needs a value (--${name} ${options[name]?.valueName ?? 'VALUE'}). ${help}`;
+  }
+  return `celldeconv ${command}: ${e.message.split('. ')[0]}. ${help}`;
+}
+
+export function commandHelp(c: CommandSpec, argv: readonly string[] = []): string {
   const pos = (c.positionals ?? []).map((p) => (p.required === false ? `[${p.name}]` : p.name)).join(' ');
   const lines = [`Usage: celldeconv ${c.name}${pos ? ` ${pos}` : ''} [options]`, '', c.summary];
   if (c.details) lines.push('', c.details);
@@ -41,6 +69,8 @@ export function commandHelp(c: CommandSpec): string {
     for (const p of c.positionals) lines.push(`  ${p.name.padEnd(34)} ${p.description}`);
   }
   lines.push('', 'Options:', ...optionHelp(c.options), ...optionHelp(GLOBAL_OPTIONS));
+  const more = c.dynamicHelp?.(argv);
+  if (more) lines.push('', more);
   return lines.join('\n');
 }
 
@@ -77,7 +107,15 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
     stderr.write(`celldeconv: unknown command '${name}'. Commands: ${COMMANDS.map((c) => c.name).join(', ')}. Run 'celldeconv --help'.\n`);
     return EXIT.usage;
   }
-  const options = { ...cmd.options, ...GLOBAL_OPTIONS };
+  let dynamic: Record<string, OptionSpec> = {};
+  try {
+    dynamic = cmd.dynamicOptions?.(rest) ?? {};
+  } catch (e) {
+    if (!isCelldeconvError(e)) throw e;
+    stderr.write(`celldeconv ${name}: error ${e.code}: ${e.message}\n`);
+    return exitCodeOf(e.code);
+  }
+  const options = { ...dynamic, ...cmd.options, ...GLOBAL_OPTIONS };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -92,12 +130,18 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
       strict: true,
     });
   } catch (e) {
-    stderr.write(`celldeconv ${name}: ${(e as Error).message}. Run 'celldeconv ${name} --help'.\n`);
+    stderr.write(`${parseErrorMessage(name, e as Error & { code?: string }, options)}\n`);
     return EXIT.usage;
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) {
-    stdout.write(`${commandHelp(cmd)}\n`);
+    try {
+      stdout.write(`${commandHelp(cmd, rest)}\n`);
+    } catch (e) {
+      if (!isCelldeconvError(e)) throw e;
+      stderr.write(`celldeconv ${name}: error ${e.code}: ${e.message}\n`);
+      return exitCodeOf(e.code);
+    }
     return EXIT.ok;
   }
   const required = (cmd.positionals ?? []).filter((p) => p.required !== false).length;
@@ -119,7 +163,7 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
     if (isCelldeconvError(e)) {
       out.error(`celldeconv ${name}: error ${e.code}: ${e.message}`);
       if (values.debug) out.error(e.stack ?? '');
-      return e.code === 'E_ABORTED' ? EXIT.aborted : e.code === 'E_USAGE' ? EXIT.usage : EXIT.input;
+      return exitCodeOf(e.code);
     }
     out.error(
       `celldeconv ${name}: internal error: ${(e as Error)?.message ?? String(e)}${values.debug ? `\n${(e as Error)?.stack ?? ''}` : ' (run with --debug for the stack trace; please report it)'}`,

@@ -10,8 +10,12 @@
  */
 import { gemvT, weightedGramColMajor } from './blas.js';
 import { cholesky, choleskySolve } from './cholesky.js';
+import { medianInPlace } from './stats.js';
 import { pinv } from './svd.js';
 import { paddedLength, WasmArena } from './wasm/kernels.js';
+
+// Moved to stats.ts (the one median of the package); re-exported for existing importers.
+export { medianInPlace };
 
 type RlmRegion = 'Xt' | 'Dt' | 'u' | 'yd' | 'WS' | 'H' | 'd' | 'Xr' | 'beta' | 'f';
 
@@ -28,44 +32,6 @@ export function huberWeight(u: number, t = 1.345): number {
 export function huberRho(u: number, t = 1.345): number {
   const a = Math.abs(u);
   return a <= t ? 0.5 * u * u : t * a - 0.5 * t * t;
-}
-
-/** k-th smallest of a[0..n) (quickselect; reorders a). */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
-  }
-  return a[k]!;
-}
-
-/** Median of a[0..n) as numpy (mean of the two middle values for even n); reorders a. */
-export function medianInPlace(a: Float64Array, n: number): number {
-  if (n === 0) return Number.NaN;
-  const k = n >> 1;
-  const hi = select(a, n, k);
-  if (n & 1) return hi;
-  // The lower middle is the maximum of the first k entries after selection.
-  let lo = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < k; i++) if (a[i]! > lo) lo = a[i]!;
-  return (lo + hi) / 2;
 }
 
 /** Options of {@link HuberRlm.fit}. */
@@ -105,7 +71,6 @@ export class HuberRlm {
    * Xt / Dt are p x K (observations padded to K), Xr is X with rows padded to pP.
    */
   private readonly arena: WasmArena<RlmRegion> | null;
-  private readonly K: number;
   private readonly pP: number;
 
   constructor(X: Float64Array, n: number, p: number) {
@@ -130,7 +95,6 @@ export class HuberRlm {
     weightedGramColMajor(p, n, this.Xt, new Float64Array(n).fill(1), new Float64Array(n), this.fullH, new Float64Array(p), this.WX);
     const K = paddedLength(n);
     const pP = paddedLength(p);
-    this.K = K;
     this.pP = pP;
     this.arena = WasmArena.create<RlmRegion>({
       Xt: p * K,

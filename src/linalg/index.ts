@@ -15,8 +15,9 @@ export {
   weightedPackedGram,
 } from './blas.js';
 export { cholesky, choleskySolve, choleskySubset } from './cholesky.js';
-export { HuberRlm, type HuberRlmOptions, huberRho, huberWeight, MAD_NORMAL_CONSTANT, medianInPlace } from './huber-irls.js';
+export { HuberRlm, type HuberRlmOptions, huberRho, huberWeight, MAD_NORMAL_CONSTANT } from './huber-irls.js';
 export { type NnlsOptions, type NnlsResult, NnlsWorkspace, nnls, nnlsGram } from './nnls.js';
 export { MT19937, numpyChoiceWithoutReplacement } from './numpy-random.js';
+export { medianInPlace, pearson, quantileSorted } from './stats.js';
 export { lstsq, pinv, type Svd, svd } from './svd.js';
 export { DampeningSearch, type DampeningSearchOptions, WeightedNnls, type WlsIterateOptions } from './weighted-nnls.js';

@@ -4,7 +4,21 @@
  * Each method module registers itself in `all-methods.ts`; importing that file fills the registry.
  */
 import { InputError } from '../core/errors.js';
+import { suggestName } from '../core/suggest.js';
 import type { MethodSpec } from './types.js';
+
+/** Names users type for a method registered under another name (the paper's or tool's name). */
+export const METHOD_ALIASES: Readonly<Record<string, string>> = {
+  cibersort: 'nusvr',
+  cibersortx: 'nusvr',
+  svr: 'nusvr',
+  'nu-svr': 'nusvr',
+  lsq: 'ols',
+  'least-squares': 'ols',
+  huber: 'rlr',
+  robust: 'rlr',
+  'scvi-tools': 'scvi',
+};
 
 const methods = new Map<string, MethodSpec<any>>();
 
@@ -23,10 +37,17 @@ export function getMethod(name: string): MethodSpec<any> {
       field: 'method',
       got: name,
       expected: `one of ${listMethods().join(', ')}`,
-      hint: "Run 'celldeconv methods' to list them",
+      hint: suggestHint(name),
     });
   }
   return m;
+}
+
+function suggestHint(name: string): string {
+  const near = suggestName(name, listMethods(), METHOD_ALIASES);
+  const alias = METHOD_ALIASES[name.toLowerCase()];
+  const why = near !== undefined && alias === near ? ` (${near} is our ${name} implementation)` : '';
+  return `${near ? `Did you mean '${near}'${why}? ` : ''}Run 'celldeconv methods' to list them`;
 }
 
 /** Registered method names, in registration order. */

@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { buildSignature } from '../signature/build-signature.js';
 import { Signature } from '../signature/signature.js';
 import { alignGenes } from './align-genes.js';
+import { checkOptions, type OptionSchema } from './option-schema.js';
 import { chooseThreads, solveSamplesInWorkers } from './parallel/run-parallel.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from './types.js';
 
@@ -81,6 +82,8 @@ export interface SignatureMethodDefinition<O> {
   reference?: string;
   /** Published defaults of the method (without the base options, which default to onlyPositive false, threads 0). */
   defaults: O;
+  /** Type, range and help of each option in `defaults` (the base options are added). */
+  options: OptionSchema<O>;
   solve: SignatureSolver<O & SignatureMethodBaseOptions>;
   /** Lets worker threads import the solver; without it the method always runs on one thread. */
   solverLocation?: SolverLocation;
@@ -91,6 +94,12 @@ export interface SignatureMethodDefinition<O> {
 }
 
 const BASE_DEFAULTS: SignatureMethodBaseOptions = { onlyPositive: false, threads: 0 };
+
+/** Schema of the options every signature method understands. */
+export const SIGNATURE_BASE_SCHEMA: OptionSchema<SignatureMethodBaseOptions> = {
+  onlyPositive: { type: 'boolean', help: 'Clip negative coefficients to 0 before normalising (PyDeconv only_positive)' },
+  threads: { type: 'integer', min: 0, help: 'Worker threads: 0 = automatic (at most 2), 1 = this thread only' },
+};
 
 /** Manifest version written by `save` / read by `load`. */
 const MANIFEST_VERSION = 1;
@@ -458,17 +467,19 @@ class SignatureFitted<O> implements Fitted {
  */
 export function defineSignatureMethod<O extends object>(def: SignatureMethodDefinition<O>): MethodSpec<O & SignatureMethodBaseOptions> {
   const defaults = { ...BASE_DEFAULTS, ...def.defaults } as O & SignatureMethodBaseOptions;
+  const schema = { ...SIGNATURE_BASE_SCHEMA, ...def.options } as OptionSchema<O & SignatureMethodBaseOptions>;
   const spec: MethodSpec<O & SignatureMethodBaseOptions> = {
     name: def.name,
     kind: 'signature',
     description: def.description,
     reference: def.reference,
     defaults,
+    options: schema,
     ...(def.quickOptions ? { quickOptions: def.quickOptions as Partial<O & SignatureMethodBaseOptions> } : {}),
     bulkLayer: LAYERS.relativeCounts,
     async fit(ref: Dataset | null, opts: FitOptions<O & SignatureMethodBaseOptions> = {}): Promise<Fitted> {
       throwIfAborted(opts.signal);
-      const options = { ...defaults, ...(opts.options ?? {}) } as O & SignatureMethodBaseOptions;
+      const options = { ...defaults, ...checkOptions(def.name, schema, opts.options) } as O & SignatureMethodBaseOptions;
       def.validateOptions?.(options);
       let sig = opts.signature;
       if (!sig) {

@@ -10,6 +10,7 @@ import type { LongRunOptions } from '../core/progress.js';
 import type { Dataset } from '../data/dataset.js';
 import type { DenseMatrix } from '../data/dense.js';
 import type { Signature } from '../signature/signature.js';
+import type { OptionSchema } from './option-schema.js';
 
 export type MethodKind = 'signature' | 'reference' | 'trained';
 
@@ -89,6 +90,8 @@ export interface Fitted {
   toJSON(): FittedManifest;
   /** Writes the fit to a directory (trained methods); absent for methods with nothing to save. */
   save?(dir: string): Promise<void>;
+  /** Frees what the fit holds outside the JavaScript heap (tfjs variables); absent when there is nothing to free. */
+  dispose?(): void;
 }
 
 export interface MethodSpec<O = Record<string, unknown>> {
@@ -101,6 +104,12 @@ export interface MethodSpec<O = Record<string, unknown>> {
   readonly reference?: string;
   /** Published defaults (documented with their source in the method's file). */
   readonly defaults: O;
+  /**
+   * Type, range and help of every option (see option-schema.ts). `fit` rejects options outside it
+   * with `E_OPTION`; the CLI derives `train`'s flags and `--help` from it. Methods registered
+   * without one get a schema inferred from `defaults`.
+   */
+  readonly options?: OptionSchema<O>;
   /**
    * Smaller settings for the demo and quick benchmarks (e.g. fewer epochs for deep models), applied
    * under user options when the runner asks for a quick run. Document the trade-off where defined.

@@ -77,6 +77,17 @@ async function tryTfjsNode(): Promise<{ ok: boolean; reason?: string }> {
   }
 }
 
+/**
+ * tfjs-backend-cpu prints "Hi, looks like you are running TensorFlow.js in Node.js ... install our
+ * node backend" on its first tensor. The backend here is chosen on purpose (tfjs-node is optional,
+ * see above) and `info.name` reports it, so the banner is noise in every log and test run: mark the
+ * backend as already used. Only this one-time notice is affected; tfjs warnings stay on.
+ */
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu && 'firstUse' in cpu) cpu.firstUse = false;
+}
+
 function normalise(choice: string | undefined): BackendChoice {
   const c = (choice ?? 'auto').toLowerCase();
   if (c === 'node' || c === 'tfjs-node') return 'tensorflow';
@@ -110,7 +121,11 @@ export async function initBackend(choice?: BackendChoice | string): Promise<Back
   const attempts: Record<Exclude<BackendChoice, 'auto'>, () => Promise<{ ok: boolean; reason?: string }>> = {
     tensorflow: tryTfjsNode,
     wasm: tryWasm,
-    cpu: async () => ({ ok: await tf.setBackend('cpu') }),
+    cpu: async () => {
+      const ok = await tf.setBackend('cpu');
+      if (ok) silenceCpuBanner();
+      return { ok };
+    },
   };
   const order: Exclude<BackendChoice, 'auto'>[] = requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
   for (const name of order) {

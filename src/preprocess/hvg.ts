@@ -16,6 +16,7 @@ import type { DiagnosticWarning } from '../core/diagnostics.js';
 import { InputError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Matrix } from '../data/matrix.js';
+import { medianInPlace } from '../linalg/stats.js';
 import { loessFit } from './loess.js';
 import { allIntegers } from './matrix-stats.js';
 
@@ -280,11 +281,9 @@ function dispersionFlavour(m: Matrix, flavor: 'seurat' | 'cell_ranger', opts: Hv
   return { flavor, means: mean, dispersions: disp, dispersionsNorm: dn, highlyVariable: hv, warnings };
 }
 
+/** Median of `v` (numpy: mean of the two middle values for even length), by linalg's one median. */
 function median(v: readonly number[]): number {
-  if (v.length === 0) return Number.NaN;
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
+  return medianInPlace(Float64Array.from(v), v.length);
 }
 
 /** Bin code of each value for right-closed bins (edges[k], edges[k+1]], first edge included (pandas.cut). */

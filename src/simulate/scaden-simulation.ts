@@ -15,35 +15,12 @@ import { InputError } from '../core/errors.js';
 import { type LongRunOptions, throttledProgress, throwIfAborted } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
-import type { DenseMatrix } from '../data/dense.js';
 import { type Matrix, toRowMajor } from '../data/matrix.js';
-import type { CsrMatrix } from '../data/sparse.js';
-import { simulatedTrainingSet, sumSampledCells } from './training-simulation.js';
+import { type CellGroups, type SimulatedTrainingSet, simulatedTrainingSet, sumSampledCells } from './training-simulation.js';
 
+export type { CellGroups, SimulatedTrainingSet } from './training-simulation.js';
 // Moved to training-simulation.ts; re-exported for existing importers.
 export { accumulateRows } from './training-simulation.js';
-
-/** Simulated training pseudobulks with their ground truth. */
-export interface SimulatedTrainingSet {
-  /** nSamples x nGenes summed raw counts (the `counts_sum` layer of a pseudobulk). */
-  X: DenseMatrix<Float32Array>;
-  /** nSamples x nTypes target fractions, rows sum to 1, columns in `cellTypes` order. */
-  fractions: DenseMatrix<Float64Array>;
-  genes: string[];
-  cellTypes: string[];
-  /** Seed the simulation was drawn with. */
-  seed: number;
-}
-
-/** Cells of a labelled reference grouped by type (types without cells dropped, unlabelled cells ignored). */
-export interface CellGroups {
-  /** Row-major counts matrix (cells x genes). */
-  counts: DenseMatrix | CsrMatrix;
-  /** Cell types, in the order of `groups`. */
-  cellTypes: string[];
-  /** Row indices of the cells of each type. */
-  groups: Int32Array[];
-}
 
 /**
  * Groups the cells of `ref` by the labels in obs column `labelsKey`.

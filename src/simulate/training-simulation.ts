@@ -7,7 +7,28 @@ import type { Rng } from '../core/rng.js';
 import type { Dataset } from '../data/dataset.js';
 import { DenseMatrix } from '../data/dense.js';
 import type { CsrMatrix } from '../data/sparse.js';
-import type { CellGroups, SimulatedTrainingSet } from './scaden-simulation.js';
+
+/** Simulated training pseudobulks with their ground truth. */
+export interface SimulatedTrainingSet {
+  /** nSamples x nGenes summed raw counts (the `counts_sum` layer of a pseudobulk). */
+  X: DenseMatrix<Float32Array>;
+  /** nSamples x nTypes target fractions, rows sum to 1, columns in `cellTypes` order. */
+  fractions: DenseMatrix<Float64Array>;
+  genes: string[];
+  cellTypes: string[];
+  /** Seed the simulation was drawn with. */
+  seed: number;
+}
+
+/** Cells of a labelled reference grouped by type (types without cells dropped, unlabelled cells ignored). */
+export interface CellGroups {
+  /** Row-major counts matrix (cells x genes). */
+  counts: DenseMatrix | CsrMatrix;
+  /** Cell types, in the order of `groups`. */
+  cellTypes: string[];
+  /** Row indices of the cells of each type. */
+  groups: Int32Array[];
+}
 
 /** Adds the rows `idx` of a row-major matrix to `acc` (length cols). */
 export function accumulateRows(m: DenseMatrix | CsrMatrix, idx: ArrayLike<number>, acc: Float64Array): void {

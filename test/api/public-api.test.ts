@@ -16,7 +16,7 @@ test('the package entry registers every built-in method and exposes the main ent
     'splitTrainTest',
     'getMethod',
   ] as const) {
-    assert.equal(typeof api[f], 'function', f);
+    assert.equal(typeof (api as Record<string, unknown>)[f], 'function', f);
   }
   assert.equal(typeof api.datasets.pbmc3k, 'function');
 });

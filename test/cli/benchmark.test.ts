@@ -77,9 +77,13 @@ test('bad input: typed errors naming the fix, with the right exit codes', async 
   r = await run([], ['--reference', ref, '--labels', 'celltype', '--methods', 'test-nnls']);
   assert.equal(r.code, 3);
   assert.match(r.err, /E_NO_COLUMN.*celltype.*cell_type/);
+  // An unknown method is a usage error (exit 2, as the README says), with the nearest name.
   r = await run(['--methods', 'nope']);
-  assert.equal(r.code, 3);
+  assert.equal(r.code, 2);
   assert.match(r.err, /E_UNKNOWN_METHOD/);
+  r = await run(['--methods', 'test-nnls', '--set', 'test-nnls.bogus=1']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /E_OPTION.*has no option 'bogus'/);
   r = await run([], ['--reference', join(tmp, 'missing.h5ad'), '--labels', 'cell_type']);
   assert.equal(r.code, 3);
   assert.match(r.err, /E_FILE_NOT_FOUND/);

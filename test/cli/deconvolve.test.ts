@@ -93,8 +93,18 @@ test('too little gene overlap is an input error (exit 3) that says what was foun
   const u = await cli(['deconvolve', '--method', 'nnls', '--bulk', BULK, '--out', join(tmp, 'y.csv')]);
   assert.equal(u.code, 2);
   const m = await cli(['deconvolve', '--method', 'nope', '--signature', SIG, '--bulk', BULK, '--out', join(tmp, 'y.csv')]);
-  assert.equal(m.code, 3);
+  // An unknown method is a usage error (exit 2, as the README says) suggesting the nearest name.
+  assert.equal(m.code, 2);
   assert.match(m.err, /unknown method 'nope'/);
+  const c = await cli(['deconvolve', '--method', 'cibersort', '--signature', SIG, '--bulk', BULK, '--out', join(tmp, 'y.csv')]);
+  assert.equal(c.code, 2);
+  assert.match(c.err, /Did you mean 'nusvr'/);
+  const t = await cli(['deconvolve', '--method', 'dwsl', '--signature', SIG, '--bulk', BULK, '--out', join(tmp, 'y.csv')]);
+  assert.match(t.err, /Did you mean 'dwls'/);
+  const f = await cli(['deconvolve', '--methd', 'nnls', '--signature', SIG, '--bulk', BULK, '--out', join(tmp, 'y.csv')]);
+  assert.equal(f.code, 2);
+  assert.match(f.err, /^celldeconv deconvolve: unknown option '--methd'\. Did you mean '--method'\?/);
+  assert.doesNotMatch(f.err, /To specify a positional argument/);
   assert.ok(readFileSync(SIG, 'utf8').length > 0);
 });
 

@@ -6,7 +6,8 @@
 import '../../methods/all-methods.js';
 import { bundledGranularityPath, type GranularityMap, readGranularityMap } from '../../benchmark/granularity.js';
 import { type BenchmarkFailure, type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
-import { listMethods } from '../../methods/registry.js';
+import { checkOptions, schemaOf } from '../../methods/option-schema.js';
+import { getMethod, listMethods } from '../../methods/registry.js';
 import { optBool, optIntList, optList, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandContext, CommandSpec, OptionSpec } from '../command.js';
 import type { Output } from '../output.js';
@@ -117,6 +118,23 @@ export function parseSetOptions(items: string[] | undefined): Record<string, Rec
   return out;
 }
 
+/**
+ * Checks, before any work, that every method exists and that each `--set METHOD.KEY=VALUE` names a
+ * chosen method and one of its options with a valid value.
+ *
+ * @throws InputError `E_UNKNOWN_METHOD` (with the nearest name) or `E_OPTION`; {@link UsageError}
+ *   for options of a method that is not run.
+ */
+export function checkMethodOptions(methods: string[], methodOptions: Record<string, Record<string, unknown>> | undefined): void {
+  for (const m of methods) getMethod(m);
+  for (const [m, o] of Object.entries(methodOptions ?? {})) {
+    if (!methods.includes(m)) {
+      throw new UsageError(`options given for method '${m}', which is not run`, 'set', m, `one of ${methods.join(', ')}`);
+    }
+    checkOptions(m, schemaOf(getMethod(m)), o);
+  }
+}
+
 function parseMethods(ctx: CommandContext): string[] {
   const methods = optList(ctx.args, 'methods');
   if (!methods || methods.length === 0 || (methods.length === 1 && methods[0] === 'all')) {
@@ -157,8 +175,11 @@ export const benchmarkCommand: CommandSpec = {
     const { args, out, signal } = ctx;
     const { refName, labelsKey } = referenceOptions(args);
     const outDir = reqString(args, 'out', 'Pass --out DIR for the results and the report');
+    const methods = parseMethods(ctx);
+    const methodOptions = parseSetOptions(args.values.set as string[] | undefined);
+    checkMethodOptions(methods, methodOptions);
     const opts = {
-      methods: parseMethods(ctx),
+      methods,
       nSamples: optNumber(args, 'n', 400, { integer: true, min: 1 }),
       nCells: optNumber(args, 'cells', 100, { integer: true, min: 1 }),
       cellsGrid: optIntList(args, 'cells-grid', 1),
@@ -178,7 +199,7 @@ export const benchmarkCommand: CommandSpec = {
       quick: optBool(args, 'quick'),
       resume: !optBool(args, 'fresh'),
       reportMethod: optString(args, 'report-method'),
-      methodOptions: parseSetOptions(args.values.set as string[] | undefined),
+      methodOptions,
       metadata: { data: refName, command: commandLine('benchmark', args.values) },
     });
   },

@@ -14,13 +14,14 @@ import type { Dataset } from '../../data/dataset.js';
 import { readDataset } from '../../io/read.js';
 import { writeDenseTable } from '../../io/table.js';
 import '../../methods/all-methods.js';
-import { allMethods, getMethod } from '../../methods/registry.js';
+import { checkOptions, describeOptions, schemaOf } from '../../methods/option-schema.js';
+import { getMethod, listMethods } from '../../methods/registry.js';
 import type { DeconvolutionResult, Fitted, MethodSpec } from '../../methods/types.js';
 import { buildSignature } from '../../signature/build-signature.js';
 import type { Signature } from '../../signature/signature.js';
 import { readSignatureCsv } from '../../signature/signature-csv.js';
 import { optBool, optNumber, optString, parseSetOptions, reqString, UsageError } from '../args.js';
-import type { CommandSpec } from '../command.js';
+import { type CommandSpec, rawOptionValue } from '../command.js';
 import { labelsOption, loadReference, REFERENCE_OPTIONS } from '../reference.js';
 
 /** Output path of one method in a `--method all` run: `dir/stem.<method><ext>`. */
@@ -51,6 +52,20 @@ function readManifestMethod(dir: string): string {
   return method;
 }
 
+/** `--method` value -> method names: 'all', one name, or a comma-separated list (duplicates dropped). */
+export function methodNames(value: string): string[] {
+  const items = [
+    ...new Set(
+      value
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    ),
+  ];
+  if (items.length === 0) throw new UsageError('invalid value', 'method', value, "a method name, a list NAME,NAME or 'all'");
+  return items.includes('all') ? listMethods() : items;
+}
+
 export const deconvolveCommand: CommandSpec = {
   name: 'deconvolve',
   summary: 'Estimate cell-type proportions of bulk samples',
@@ -59,14 +74,19 @@ export const deconvolveCommand: CommandSpec = {
     'signature order; fewer than --min-overlap of them is an error. The bulk layer is relative_counts',
     'when the bulk has it (pseudobulk .h5ad), else X; linear methods work on linear-scale values.',
     'Output: samples x cell types, rows summing to 1 (all-zero row for a degenerate sample).',
-    '--method all writes one file per method: props.csv -> props.nnls.csv, props.dwls.csv, ...',
+    '--method all (or a list, --method nnls,dwls) writes one file per method: props.csv -> props.nnls.csv, props.dwls.csv, ...',
     'Examples:',
     '  celldeconv deconvolve --method nnls --signature sig.csv --bulk bulk.tsv --out props.csv',
     '  celldeconv deconvolve --method dwls --reference ref.h5ad --labels cell_type --bulk pb.h5ad --out p.csv --json',
     '  celldeconv deconvolve --model models/mixupvi --bulk bulk.csv --out props.csv',
   ].join('\n'),
   options: {
-    method: { type: 'string', short: 'm', description: "Method name (see 'celldeconv methods') or 'all'", valueName: 'NAME' },
+    method: {
+      type: 'string',
+      short: 'm',
+      description: "Method name (see 'celldeconv methods'), a comma-separated list, or 'all'",
+      valueName: 'NAME[,NAME]',
+    },
     signature: { type: 'string', short: 's', description: 'Signature CSV/TSV (genes x cell types)', valueName: 'SIG.csv' },
     ...REFERENCE_OPTIONS,
     model: { type: 'string', description: 'Directory of a saved model (manifest.json names its method)', valueName: 'DIR' },
@@ -88,6 +108,14 @@ export const deconvolveCommand: CommandSpec = {
       type: 'boolean',
       description: 'MixupVI/scVI: 90% posterior intervals, written next to --out as PROPS.lower.csv / PROPS.upper.csv',
     },
+  },
+  dynamicHelp(argv) {
+    const value = rawOptionValue(argv, 'method', 'm');
+    if (value === undefined) return "With --method NAME, --help also lists that method's options (--set KEY=VALUE).";
+    return methodNames(value)
+      .map(getMethod)
+      .map((spec) => [`Options of ${spec.name} (--set KEY=VALUE):`, ...describeOptions(spec)].join('\n'))
+      .join('\n\n');
   },
   async run({ args, out, signal }) {
     const modelDir = optString(args, 'model');
@@ -128,15 +156,24 @@ export const deconvolveCommand: CommandSpec = {
       specs = [getMethod(fromManifest)];
     } else {
       if (methodName === undefined)
-        throw new UsageError('missing required option', 'method', undefined, undefined, "Pass --method NAME or 'all'");
-      specs = methodName === 'all' ? allMethods() : [getMethod(methodName)];
+        throw new UsageError('missing required option', 'method', undefined, undefined, "Pass --method NAME, a list NAME,NAME or 'all'");
+      specs = methodNames(methodName).map(getMethod);
     }
 
-    // --set applies to every chosen method that has the option (all must exist for a single method).
+    // --set applies to every chosen method that has the option: all options must exist for a
+    // single method, and each one in at least one of several methods. Checked before any work.
+    const sets = parseSetOptions(args);
+    if (specs.length === 1) checkOptions((specs[0] as MethodSpec<any>).name, schemaOf(specs[0] as MethodSpec<any>), sets);
+    else {
+      for (const key of Object.keys(sets)) {
+        if (!specs.some((s) => key in schemaOf(s))) {
+          throw new UsageError(`none of the methods ${specs.map((s) => s.name).join(', ')} has an option '${key}'`, 'set', key);
+        }
+      }
+    }
     const methodOptions = (spec: MethodSpec<any>): Record<string, unknown> => {
-      const defaults = (spec.defaults ?? {}) as Record<string, unknown>;
-      if (methodName !== 'all') return parseSetOptions(args, defaults, spec.name);
-      return Object.fromEntries(Object.entries(parseSetOptions(args)).filter(([k]) => k in defaults));
+      const schema = schemaOf(spec);
+      return checkOptions(spec.name, schema, Object.fromEntries(Object.entries(sets).filter(([k]) => k in schema)));
     };
 
     let signature: Signature | undefined;

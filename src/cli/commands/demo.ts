@@ -9,7 +9,7 @@ import { listMethods } from '../../methods/registry.js';
 import { optBool, optNumber, optString } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadReference, PBMC3K_LABELS } from '../reference.js';
-import { commandLine, parseSetOptions, pbmc3kGranularities, RUN_OPTIONS, runAndReport } from './benchmark.js';
+import { checkMethodOptions, commandLine, parseSetOptions, pbmc3kGranularities, RUN_OPTIONS, runAndReport } from './benchmark.js';
 
 /** Demo settings: quick (default) and full (the paper's protocol, [P] §3.1 / App. E). */
 export const DEMO_SETTINGS = {
@@ -41,6 +41,8 @@ export const demoCommand: CommandSpec = {
         ?.split(',')
         .map((x) => x.trim())
         .filter((x) => x !== '') ?? listMethods();
+    const methodOptions = parseSetOptions(args.values.set as string[] | undefined);
+    checkMethodOptions(methods, methodOptions);
     out.info(`demo: ${methods.length} methods (${methods.join(', ')}) on PBMC3k, ${full ? 'full protocol' : 'quick settings'}`);
     const reference = await loadReference('pbmc3k', signal);
     return runAndReport(out, signal, {
@@ -56,7 +58,7 @@ export const demoCommand: CommandSpec = {
       quick: !full || optBool(args, 'quick'),
       resume: !optBool(args, 'fresh'),
       reportMethod: optString(args, 'report-method'),
-      methodOptions: parseSetOptions(args.values.set as string[] | undefined),
+      methodOptions,
       metadata: { data: 'PBMC3k (10x Genomics; Seurat tutorial labels), bundled', command: commandLine('demo', args.values) },
     });
   },

@@ -3,32 +3,47 @@
  * SimpleDNN...) on a labelled single-cell reference and save it to a model directory.
  *
  * Generic on purpose: it calls `getMethod(name).fit(ref, {labelsKey, seed, options})` then
- * `fitted.save(dir)`. Common flags map onto the method's own option names when the method has them
- * (e.g. --hvg -> `nHvg` for MixupVI, `nGenes` for Scaden); anything else goes through `--set KEY=VALUE`.
+ * `fitted.save(dir)`. The method's flags come from its option schema (methods/option-schema.ts):
+ * every option is a flag (`--batch-size`, `--epochs`; MixupVI's `nHvg` is `--hvg`) and can also be
+ * given as `--set KEY=VALUE`; `train METHOD --help` lists them with defaults and quick values.
  */
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import '../../methods/all-methods.js';
+import { checkOptions, describeOptions, optionFlag, schemaOf } from '../../methods/option-schema.js';
 import { getMethod } from '../../methods/registry.js';
 import type { MethodSpec } from '../../methods/types.js';
-import { initBackend } from '../../nn/backend.js';
-import { optBool, optNumber, optString, parseSetValue, reqString, UsageError } from '../args.js';
-import type { CommandSpec } from '../command.js';
+import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
+import { type CommandSpec, firstPositional, type OptionSpec } from '../command.js';
 import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
-/** CLI flag -> candidate option names, first one the method defines wins. */
-const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
-  epochs: { keys: ['epochs'], integer: true },
-  'batch-size': { keys: ['batchSize'], integer: true },
-  latent: { keys: ['latent', 'latentDim', 'nLatent'], integer: true },
-  hvg: { keys: ['nHvg', 'nGenes', 'nTopGenes'], integer: true },
-};
+/** Flags of `train` itself (and the global ones): never taken for a method option. */
+const OWN_FLAGS = new Set(['reference', 'labels', 'out', 'layer', 'seed', 'backend', 'quick', 'set', 'help', 'json', 'quiet', 'debug']);
 
 /**
- * Builds the method options from the flags.
+ * The flags `train <method>` derives from the method's option schema: one string flag per option
+ * (`batchSize` -> `--batch-size`, or the flag the schema names, e.g. MixupVI `nHvg` -> `--hvg`);
+ * library-only options (in-memory data) get none.
+ */
+export function methodFlags(spec: MethodSpec<any>): Record<string, { key: string; option: OptionSpec }> {
+  const out: Record<string, { key: string; option: OptionSpec }> = {};
+  for (const [key, def] of Object.entries(schemaOf(spec))) {
+    const flag = optionFlag(key, def);
+    if (!flag || OWN_FLAGS.has(flag)) continue;
+    const valueName = def.type === 'enum' ? (def.values ?? []).join('|') : def.type === 'boolean' ? 'true|false' : 'VALUE';
+    out[flag] = { key, option: { type: 'string', description: def.help, valueName } };
+  }
+  return out;
+}
+
+/**
+ * Builds the method options from the derived flags, `--set KEY=VALUE` and `--quick`, and checks them
+ * against the method's schema (strings converted to numbers, booleans, lists).
  *
- * @throws {@link UsageError} for a flag the method has no option for, or a malformed --set.
+ * @param values parsed flag values (flag name -> string).
+ * @throws {@link UsageError} for a flag the method has no option for, or a malformed --set;
+ *   InputError `E_OPTION` for an unknown option or a bad value (listing the valid options).
  */
 export function trainOptions(
   spec: MethodSpec<any>,
@@ -36,33 +51,34 @@ export function trainOptions(
   sets: string[],
   quick: boolean,
 ): Record<string, unknown> {
-  const defaults = (spec.defaults ?? {}) as Record<string, unknown>;
+  const flags = methodFlags(spec);
   const options: Record<string, unknown> = quick ? { ...(spec.quickOptions ?? {}) } : {};
-  for (const [flag, { keys, integer }] of Object.entries(FLAG_OPTIONS)) {
-    const raw = values[flag];
-    if (raw === undefined) continue;
-    const v = Number(raw);
-    if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < 0) {
-      throw new UsageError('invalid value', flag, raw, integer ? 'a non-negative integer' : 'a number');
-    }
-    const key = keys.find((k) => k in defaults);
-    if (!key) {
+  for (const [flag, raw] of Object.entries(values)) {
+    if (raw === undefined || OWN_FLAGS.has(flag)) continue;
+    const f = flags[flag];
+    if (!f) {
       throw new UsageError(
         `method '${spec.name}' has no option for --${flag}`,
         flag,
         raw,
         undefined,
-        `Its options are: ${Object.keys(defaults).join(', ')}; pass them with --set KEY=VALUE`,
+        `Its options are: ${Object.keys(schemaOf(spec)).join(', ')}; see 'celldeconv train ${spec.name} --help'`,
       );
     }
-    options[key] = v;
+    options[f.key] = raw;
   }
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new UsageError('expected KEY=VALUE', 'set', s, 'e.g. --set mixupPenalty=kl');
-    options[s.slice(0, eq)] = parseSetValue(s.slice(eq + 1));
+    options[s.slice(0, eq)] = s.slice(eq + 1);
   }
-  return options;
+  return checkOptions(spec.name, schemaOf(spec), options);
+}
+
+/** The method named on a raw `train` command line, if any (for its flags and --help). */
+function methodOf(argv: readonly string[]): MethodSpec<any> | undefined {
+  const name = firstPositional(argv, trainCommand.options);
+  return name === undefined ? undefined : getMethod(name);
 }
 
 /**
@@ -109,6 +125,9 @@ export const trainCommand: CommandSpec = {
     '  celldeconv train scvi --reference ref.h5ad --labels cell_type --out m/ --set likelihood=nb',
     '  celldeconv train scaden --reference pbmc3k --labels cell_type --out models/scaden --quick',
     '  celldeconv train decovart --reference pbmc3k --labels cell_type --out models/decovart',
+    '  celldeconv train scaden --set trainingData=paired --paired-bulk bulk.csv --paired-proportions props.csv \\',
+    '      --n-aug 10 --aug-ratio 0.8 --out models/scaden-paired   (paired training: no --reference)',
+    "Each method's own options are flags too: 'celldeconv train METHOD --help' lists them with defaults and quick values.",
     'MixupVI/scVI save a checkpoint every 5 epochs (--checkpoint-every) next to the model directory;',
     'after an interruption (Ctrl-C) the same command with --resume continues and gives the same model.',
   ].join('\n'),
@@ -121,10 +140,6 @@ export const trainCommand: CommandSpec = {
       description: 'Reference layer with raw counts (default: raw_counts when present, else X)',
       valueName: 'LAYER',
     },
-    epochs: { type: 'string', description: 'Training epochs (method default when omitted)', valueName: 'N' },
-    'batch-size': { type: 'string', description: 'Minibatch size', valueName: 'N' },
-    latent: { type: 'string', description: 'Latent dimension (MixupVI/scVI; must exceed the number of cell types)', valueName: 'D' },
-    hvg: { type: 'string', description: 'Number of highly variable input genes (0 = all)', valueName: 'N' },
     seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
     backend: { type: 'string', description: 'tfjs backend: auto, wasm, cpu or tensorflow (tfjs-node)', default: 'auto', valueName: 'NAME' },
     quick: { type: 'boolean', description: "Use the method's quick settings (demo-sized; see METHODS.md)" },
@@ -142,6 +157,19 @@ export const trainCommand: CommandSpec = {
       valueName: 'KEY=VALUE',
     },
   },
+  dynamicOptions(argv) {
+    const spec = methodOf(argv);
+    if (!spec) return {};
+    return Object.fromEntries(Object.entries(methodFlags(spec)).map(([flag, f]) => [flag, f.option]));
+  },
+  dynamicHelp(argv) {
+    const spec = methodOf(argv);
+    if (!spec) return "Run 'celldeconv train METHOD --help' for the method's own options.";
+    return [
+      `Options of ${spec.name} (flags above or --set KEY=VALUE; "quick" = the --quick value, demo-sized, see docs/METHODS.md):`,
+      ...describeOptions(spec, true),
+    ].join('\n');
+  },
   async run({ args, out, signal }) {
     const name = args.positionals[0];
     if (!name) throw new UsageError('missing the method to train', 'method', undefined, undefined, 'e.g. celldeconv train mixupvi ...');
@@ -155,18 +183,33 @@ export const trainCommand: CommandSpec = {
         hint: "Signature methods need no training: use 'celldeconv deconvolve --method NAME' directly",
       });
     }
-    const { refName, labelsKey } = referenceOptions(args);
-    const outDir = resolve(reqString(args, 'out', 'Pass --out MODEL_DIR'));
-    const seed = optNumber(args, 'seed', 0, { integer: true });
+    // Options first: a bad or unknown one fails before the reference is read or a model is built.
     const sets = (args.values.set as string[] | string | undefined) ?? [];
     const options = trainOptions(spec, args.values, Array.isArray(sets) ? sets : [sets], optBool(args, 'quick'));
+    // Paired training learns from measured bulks with known fractions: no single-cell reference.
+    const paired = options.trainingData === 'paired';
+    const { refName, labelsKey } =
+      paired && optString(args, 'reference') === undefined
+        ? { refName: undefined, labelsKey: optString(args, 'labels') }
+        : referenceOptions(args);
+    const outDir = resolve(reqString(args, 'out', 'Pass --out MODEL_DIR'));
+    const seed = optNumber(args, 'seed', 0, { integer: true });
     const backend = optString(args, 'backend') ?? 'auto';
-    const info = await initBackend(backend);
-    if ('backend' in (spec.defaults as object) && backend !== 'auto') options.backend = backend;
-    out.info(`backend: ${info.name}${info.simd ? ' (SIMD)' : ''}`);
-    out.info(`reading reference ${refName} ...`);
-    const ref = await loadReference(refName, signal);
-    out.info(`training ${name} on ${ref.nObs} cells x ${ref.nVars} genes (labels '${labelsKey}', seed ${seed}) ...`);
+    let backendName: string | undefined;
+    if (spec.kind === 'trained') {
+      // TensorFlow.js loads here, only for the methods that need it.
+      const { initBackend } = await import('../../nn/backend.js');
+      const info = await initBackend(backend);
+      backendName = info.name;
+      out.info(`backend: ${info.name}${info.simd ? ' (SIMD)' : ''}`);
+    }
+    if ('backend' in schemaOf(spec) && backend !== 'auto') options.backend = backend;
+    let ref = null;
+    if (refName !== undefined) {
+      out.info(`reading reference ${refName} ...`);
+      ref = await loadReference(refName, signal);
+      out.info(`training ${name} on ${ref.nObs} cells x ${ref.nVars} genes (labels '${labelsKey}', seed ${seed}) ...`);
+    } else out.info(`training ${name} on paired bulk data (seed ${seed}) ...`);
     const t0 = Date.now();
     const checkpoint = checkpointOptions(spec, outDir, optNumber(args, 'checkpoint-every', 5, { integer: true }), optBool(args, 'resume'));
     if (checkpoint?.resume) out.info(`resuming from ${checkpoint.dir}`);
@@ -201,7 +244,7 @@ export const trainCommand: CommandSpec = {
       out: outDir,
       seconds,
       seed,
-      backend: info.name,
+      backend: backendName,
       genes: fitted.genes.length,
       cellTypes: fitted.cellTypes,
       options,

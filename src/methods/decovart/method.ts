@@ -20,83 +20,17 @@ import { DenseMatrix } from '../../data/dense.js';
 import { type Matrix, toDense, toRowMajor } from '../../data/matrix.js';
 import { buildSignature } from '../../signature/build-signature.js';
 import { alignGenes } from '../align-genes.js';
+import { checkOptions } from '../option-schema.js';
 import { bulkValues, degenerateReason, degenerateSampleWarning } from '../signature-method.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../types.js';
-import { GLASSO_SELECTION_DEFAULTS, glassoEbic } from './glasso.js';
+import { DECOVART_DEFAULTS, DECOVART_QUICK, DECOVART_SCHEMA, type DecovartOptions, type TypeCovarianceInfo } from './config.js';
+import { glassoEbic } from './glasso.js';
 import { DecovartLikelihood } from './likelihood.js';
 import { choleskyInPlace } from './linalg.js';
 import { loadDecovartModel, saveDecovartModel } from './model-dir.js';
 import { SAMPLE_SOLVE_DEFAULTS, solveSample } from './solve.js';
 
-/** Options of `decovart` (defaults: {@link DECOVART_DEFAULTS}). */
-export interface DecovartOptions {
-  /**
-   * 'mle' (default): the correct Gaussian log-likelihood, −½ log det Σ(p) − ½ rᵀΘr.
-   * 'decovart-r': the seed's Eq. 8 / R package, −log det Σ(p) − ½ rᵀΘr (missing ½; different maximiser).
-   */
-  compat: 'mle' | 'decovart-r';
-  /** At most this many signature genes are used (most type-specific first, round robin over types); 0 = all. Default 50: on PBMC3k 100 genes were both slower and less accurate (docs/DECOVART.md). */
-  maxGenes: number;
-  /** Fewer cells than this in a type: see `tooFewCells`. Two cells are the least that give a variance. */
-  minCells: number;
-  /** 'error' (default): typed error naming the type; 'pooled': that type uses the covariance of all cells, with a warning. */
-  tooFewCells: 'error' | 'pooled';
-  /** Fixed graphical-lasso penalty on the correlation scale; undefined = EBIC path selection. */
-  glassoAlpha?: number;
-  /** Penalties on the EBIC path (20 in the spec). */
-  glassoPathLength: number;
-  /** EBIC γ (0.5). */
-  ebicGamma: number;
-  /**
-   * Multiplies every Σ_j. Σ_j estimated from single cells is the covariance of ONE cell; a bulk or
-   * pseudobulk averages many cells, and the covariance of the mean of n cells is Σ_cell / n. Default
-   * 0.01 (n = 100, the benchmark's pseudobulk size); 1 = the single-cell covariance taken literally
-   * (much worse on PBMC3k pseudobulks, see docs/DECOVART.md).
-   */
-  covarianceScale: number;
-  /** Starting point of the optimiser. */
-  init: 'nnls' | 'uniform';
-  /** marqLevAlg thresholds and iteration cap (DeCovarT's call: 1e-4, 1e-4, 1e-4, 200). */
-  epsa: number;
-  epsb: number;
-  epsd: number;
-  maxIter: number;
-}
-
-/** Published defaults: marqLevAlg settings of the R package's call; graphical lasso per specs/decovart.md. */
-export const DECOVART_DEFAULTS: DecovartOptions = {
-  compat: 'mle',
-  maxGenes: 50,
-  minCells: 2,
-  tooFewCells: 'error',
-  glassoAlpha: undefined,
-  glassoPathLength: GLASSO_SELECTION_DEFAULTS.nAlphas,
-  ebicGamma: GLASSO_SELECTION_DEFAULTS.gamma,
-  covarianceScale: 0.01,
-  init: 'nnls',
-  epsa: 1e-4,
-  epsb: 1e-4,
-  epsd: 1e-4,
-  maxIter: 200,
-};
-
-/**
- * Demo/benchmark settings: a 10-point graphical-lasso penalty path instead of 20 (halves the fit);
- * everything else as default (50 genes; the per-iteration cost is O(J G³), see docs/DECOVART.md).
- */
-export const DECOVART_QUICK: Partial<DecovartOptions> = { glassoPathLength: 10 };
-
-/** Per-type summary of the covariance estimation. */
-export interface TypeCovarianceInfo {
-  cellType: string;
-  nCells: number;
-  alpha: number;
-  rule: string;
-  edges: number;
-  zeroVarianceGenes: number;
-  ridge: number;
-  pooled: boolean;
-}
+export { DECOVART_DEFAULTS, DECOVART_QUICK, type DecovartOptions, type TypeCovarianceInfo } from './config.js';
 
 /**
  * Means and covariances of each cell type on the given genes, from labelled reference cells.
@@ -510,6 +444,7 @@ export const decovart: MethodSpec<DecovartOptions> = {
   reference: 'Chassagnol et al., DeCovarT, a multivariate Gaussian model for deconvolution using cell-type covariance structure (preprint)',
   defaults: DECOVART_DEFAULTS,
   quickOptions: DECOVART_QUICK,
+  options: DECOVART_SCHEMA,
   bulkLayer: LAYERS.relativeCounts,
   /** Reads a model written by `save` (e.g. `celldeconv train decovart --out DIR`). */
   async load(dir: string): Promise<Fitted> {
@@ -523,7 +458,7 @@ export const decovart: MethodSpec<DecovartOptions> = {
    */
   async fit(ref: Dataset | null, opts: FitOptions<DecovartOptions> = {}): Promise<Fitted> {
     throwIfAborted(opts.signal);
-    const options = { ...DECOVART_DEFAULTS, ...(opts.options ?? {}) } as DecovartOptions;
+    const options = { ...DECOVART_DEFAULTS, ...checkOptions('decovart', DECOVART_SCHEMA, opts.options) } as DecovartOptions;
     validateOptions(options);
     if (!ref) {
       throw new InputError('decovart needs a labelled single-cell reference: a signature alone has no covariances', {

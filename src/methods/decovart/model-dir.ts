@@ -7,7 +7,7 @@
 import type { DiagnosticWarning } from '../../core/diagnostics.js';
 import { FormatError } from '../../core/errors.js';
 import { loadModelDir, saveModelDir } from '../../io/model-dir.js';
-import type { DecovartOptions, TypeCovarianceInfo } from './method.js';
+import type { DecovartOptions, TypeCovarianceInfo } from './config.js';
 
 /** What a saved DeCovarT model holds. */
 export interface DecovartModelData {

@@ -19,7 +19,15 @@ import { numpyChoiceWithoutReplacement } from '../../linalg/numpy-random.js';
 import { DampeningSearch } from '../../linalg/weighted-nnls.js';
 import { registerMethod } from '../registry.js';
 import { defineSignatureMethod, type SignatureMethodBaseOptions, type SignatureSolver } from '../signature-method.js';
-import { nnlsStart, prepareWls, validateWlsOptions, type WlsPrepared } from './wnnls.js';
+import { nnlsStart, prepareWls, validateWlsOptions, WLS_SCHEMA, type WlsPrepared } from './wnnls.js';
+
+/** `dampening` as given (library) or typed ('auto', '1024', '1,2,4' on the command line). */
+function parseDampening(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  if (v === 'auto') return v;
+  const items = v.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+  return items.length === 1 ? items[0] : items;
+}
 
 /** DWLS options (PyDeconv defaults). */
 export interface DwlsMethodOptions {
@@ -102,6 +110,21 @@ export const dwlsMethod = defineSignatureMethod<DwlsMethodOptions>({
   description: 'Dampened weighted least squares with the subset-variance dampening search',
   reference: 'Tsoucas et al. 2019, Nat Commun 10:2975; DWLS R solveDampenedWLS; PyDeconv DWLS',
   defaults: { tol: 1e-2, maxIter: 1000, clip: 1e-4, dampening: 'auto', subsets: 'numpy', nSubsets: 100 },
+  options: {
+    ...WLS_SCHEMA,
+    dampening: {
+      type: 'json',
+      help: "Dampening constant d: 'auto' = per-sample subset-variance search; a number fixes d; a list fixes it per bulk sample",
+      expected: "'auto', a number >= 1 (e.g. 1024) or one such number per bulk sample",
+      parse: parseDampening,
+    },
+    subsets: {
+      type: 'enum',
+      values: ['numpy', 'rng'],
+      help: "Random gene subsets of the search: numpy's stream (PyDeconv parity) or our Rng",
+    },
+    nSubsets: { type: 'integer', min: 2, help: 'Number of random gene subsets of the dampening search' },
+  },
   solve: dwlsSolver,
   solverLocation: { module: import.meta.url, exportName: 'dwlsSolver' },
   validateOptions(o) {

@@ -103,6 +103,10 @@ export const nnlsMethod = defineSignatureMethod<NnlsMethodOptions>({
   description: 'Non-negative least squares (Lawson–Hanson), per bulk sample',
   reference: 'Lawson & Hanson 1974, Solving Least Squares Problems; PyDeconv solver_nnls',
   defaults: { fitIntercept: false, maxIter: 0 },
+  options: {
+    fitIntercept: { type: 'boolean', help: 'Add a free intercept (sklearn LinearRegression(positive=True, fit_intercept=True))' },
+    maxIter: { type: 'integer', min: 0, help: "Lawson-Hanson inner-iteration limit; 0 = scipy's 3 x cell types" },
+  },
   solve: nnlsSolver,
   solverLocation: { module: import.meta.url, exportName: 'nnlsSolver' },
 });

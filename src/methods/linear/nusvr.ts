@@ -254,6 +254,25 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
     kernelDot: 'openblas-sse2',
     onlyPositive: true,
   },
+  options: {
+    mode: { type: 'enum', values: ['cibersort', 'pydeconv'], help: "CIBERSORT's z-scoring and nu selection, or PyDeconv's single fit" },
+    nus: { type: 'number-list', gt: 0, max: 1, help: 'nu values tried in cibersort mode (CIBERSORT.R)' },
+    solver: {
+      type: 'enum',
+      values: ['libsvm', 'ipm'],
+      help: "'ipm': the exact optimum; 'libsvm': libsvm's SMO path (scikit-learn parity)",
+    },
+    nu: { type: 'number', gt: 0, max: 1, help: 'nu of the pydeconv mode (PyDeconv solver_nusvr)' },
+    C: { type: 'number', gt: 0, help: 'SVM cost C (CIBERSORT and PyDeconv: 1)' },
+    tol: { type: 'number', gt: 0, help: 'libsvm stopping tolerance (scikit-learn tol)' },
+    shrinking: { type: 'boolean', help: 'libsvm shrinking heuristic' },
+    kernelDot: {
+      type: 'enum',
+      values: ['openblas-sse2', 'plain'],
+      help: 'Summation order of kernel values (openblas-sse2 = scikit-learn bits)',
+    },
+    onlyPositive: { type: 'boolean', help: 'Clip negative coefficients before normalising (PyDeconv NuSVR only_positive)' },
+  },
   solve: nusvrSolver,
   solverLocation: { module: import.meta.url, exportName: 'nusvrSolver' },
   validateOptions(o) {

@@ -107,6 +107,7 @@ export const olsMethod = defineSignatureMethod<OlsMethodOptions>({
   description: 'Ordinary least squares (minimum-norm, unconstrained), per bulk sample',
   reference: 'PyDeconv solver_ols (scipy.linalg.lstsq)',
   defaults: { rcond: 2.220446049250313e-16 },
+  options: { rcond: { type: 'number', min: 0, help: 'Relative singular-value cutoff (scipy lstsq cond; default machine epsilon)' } },
   solve: olsSolver,
   solverLocation: { module: import.meta.url, exportName: 'olsSolver' },
 });

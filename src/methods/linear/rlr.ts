@@ -42,6 +42,11 @@ export const rlrMethod = defineSignatureMethod<RlrMethodOptions>({
   description: 'Robust linear regression (Huber T, IRLS with statsmodels RLM defaults)',
   reference: 'Huber 1981, Robust Statistics; statsmodels RLM; PyDeconv solver_rlr',
   defaults: { t: 1.345, tol: 1e-8, maxIter: 50 },
+  options: {
+    t: { type: 'number', gt: 0, help: 'Huber tuning constant (1.345: 95% efficiency at the normal)' },
+    tol: { type: 'number', gt: 0, help: 'Tolerance on the change of deviance (statsmodels RLM)' },
+    maxIter: { type: 'integer', min: 1, help: 'IRLS iteration limit' },
+  },
   solve: rlrSolver,
   solverLocation: { module: import.meta.url, exportName: 'rlrSolver' },
   validateOptions(o) {

@@ -8,6 +8,7 @@ import { InputError } from '../../core/errors.js';
 import { gemvT } from '../../linalg/blas.js';
 import { NnlsWorkspace, nnlsGram } from '../../linalg/nnls.js';
 import { WeightedNnls } from '../../linalg/weighted-nnls.js';
+import type { OptionSchema } from '../option-schema.js';
 import { registerMethod } from '../registry.js';
 import { defineSignatureMethod, type SignatureMethodBaseOptions, type SignatureSolver } from '../signature-method.js';
 import { gramMatrix } from './nnls.js';
@@ -66,12 +67,20 @@ export const wnnlsSolver: SignatureSolver<WnnlsMethodOptions & SignatureMethodBa
   costPerSample: (G, C) => 20 * (G * (C * (C + 1) + 4 * C) + 10 * C * C * C),
 };
 
+/** Schema of the options WNNLS and DWLS share. */
+export const WLS_SCHEMA: OptionSchema<WnnlsMethodOptions> = {
+  tol: { type: 'number', gt: 0, help: 'L1 tolerance between successive iterates' },
+  maxIter: { type: 'integer', min: 1, help: 'Maximum reweighting steps' },
+  clip: { type: 'number', gt: 0, help: 'Lower clip of S·p before weighting (PyDeconv)' },
+};
+
 /** The WNNLS method spec (registered as 'wnnls'). */
 export const wnnlsMethod = defineSignatureMethod<WnnlsMethodOptions>({
   name: 'wnnls',
   description: 'Weighted NNLS: DWLS iteration without dampening (weights 1/fit², step averaging)',
   reference: 'Tsoucas et al. 2019, Nat Commun 10:2975; PyDeconv WNNLS',
   defaults: { tol: 1e-3, maxIter: 1000, clip: 1e-4 },
+  options: WLS_SCHEMA,
   solve: wnnlsSolver,
   solverLocation: { module: import.meta.url, exportName: 'wnnlsSolver' },
   validateOptions: validateWlsOptions,

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { LAYERS } from '../../../core/keys.js';
 import type { Dataset } from '../../../data/dataset.js';
 import { backendInfo, initBackend } from '../../../nn/backend.js';
+import { checkOptions, type OptionSchema } from '../../option-schema.js';
 import type { FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
 import { assignWeights, loadModelDir, type ModelManifest, saveModelDir, variablesToWeights } from '../model-io.js';
 import { buildTrainingSet, numOption, type RawTrainingSet, type TrainingDataOptions } from './pipeline.js';
@@ -111,7 +112,9 @@ export async function loadSingleModel<M extends ParamModule>(
 
 /** The registry entry of a trained baseline (kind 'trained', bulk layer `counts_sum`). */
 export function baselineSpec<O>(
-  spec: Pick<MethodSpec<O>, 'name' | 'description' | 'reference' | 'defaults' | 'quickOptions' | 'fit' | 'load'>,
+  spec: Pick<MethodSpec<O>, 'name' | 'description' | 'reference' | 'defaults' | 'quickOptions' | 'fit' | 'load'> & {
+    options: OptionSchema<O>;
+  },
 ): MethodSpec<O> {
   return {
     name: spec.name,
@@ -120,8 +123,10 @@ export function baselineSpec<O>(
     reference: spec.reference,
     defaults: spec.defaults,
     quickOptions: spec.quickOptions,
+    options: spec.options,
     bulkLayer: LAYERS.countsSum,
-    fit: spec.fit,
+    // Options are checked against the schema before any work (unknown key or bad value: E_OPTION).
+    fit: (ref, opts) => spec.fit(ref, { ...opts, options: checkOptions(spec.name, spec.options, opts.options) as Partial<O> }),
     load: spec.load,
   };
 }

@@ -25,7 +25,6 @@ export function applyInputLayer(layer: Dense, x: tf.Tensor2D): tf.Tensor2D {
       value: tf.matMul(x, w),
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.matMul(tf.transpose(saved[0] as tf.Tensor2D), dy),
     };
-    // biome-ignore lint/suspicious/noExplicitAny: see above.
   }) as any) as unknown as (w: tf.Tensor2D) => tf.Tensor2D;
   return tf.add(mm(layer.w), layer.b);
 }

@@ -55,37 +55,5 @@ export function latentNnls(sig: Float64Array, z: ArrayLike<number>, d: number, C
   return { coef, proportions, converged: r.converged, iterations: r.iterations, degenerate: !(s > 0) };
 }
 
-/** Pearson correlation of two equal-length vectors (NaN when either is constant). */
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i] as number;
-    mb += b[i] as number;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = (a[i] as number) - ma;
-    const y = (b[i] as number) - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : Number.NaN;
-}
-
-/** Quantile (linear interpolation, numpy's default) of a sorted array. */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const pos = q * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  const f = pos - lo;
-  return (sorted[lo] as number) * (1 - f) + (sorted[hi] as number) * f;
-}
+// The package's one Pearson correlation and quantile (linalg/stats.ts), re-exported for existing importers.
+export { pearson, quantileSorted } from '../../../linalg/stats.js';

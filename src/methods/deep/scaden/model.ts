@@ -24,50 +24,14 @@ import {
 } from '../common-baselines/fitted.js';
 import { Mlp, type MlpConfig } from '../common-baselines/mlp.js';
 import { predictMlp } from '../common-baselines/mlp-train.js';
-import { alignBulk, makeResult, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import { alignBulk, makeResult, toFloat32 } from '../common-baselines/pipeline.js';
 import { assignWeights, loadModelDir, saveModelDir, type WeightArray } from '../model-io.js';
+import { SCADEN_DEFAULTS, SCADEN_INFO, SCADEN_QUICK, SCADEN_SCHEMA, type ScadenMemberName, type ScadenOptions } from './config.js';
 import { type MemberTask, trainMembers } from './ensemble.js';
 import { SCADEN_MEMBERS } from './module.js';
 import { logMinMax } from './preprocess.js';
 
-export type ScadenMemberName = keyof typeof SCADEN_MEMBERS;
-
-/** Options of Scaden (all have published defaults, see {@link SCADEN_DEFAULTS}). */
-export interface ScadenOptions extends TrainingDataOptions {
-  /** Adam steps per member (Scaden CLI `--steps` 5000). */
-  steps: number;
-  batchSize: number;
-  lr: number;
-  /** Members of the ensemble (default all three). */
-  members: ScadenMemberName[];
-  /** Train the members on worker threads ('auto': when at least 2 cores). */
-  parallel: 'auto' | 'workers' | 'sequential';
-  /** tfjs backend ('wasm', 'cpu', 'tensorflow'); default: the active one, else auto. */
-  backend?: string;
-}
-
-/** Published defaults [SC]. */
-export const SCADEN_DEFAULTS: ScadenOptions = {
-  trainingData: 'simulated',
-  simulator: 'scaden',
-  nSamples: 1000,
-  nCells: 100,
-  nGenes: 2500,
-  steps: 5000,
-  batchSize: 128,
-  lr: 1e-4,
-  members: ['m256', 'm512', 'm1024'],
-  parallel: 'auto',
-};
-
-/**
- * Demo / quick-benchmark settings: 250 genes and 500 steps per member instead of 2,500 and 5,000
- * (about a minute on PBMC3k on an idle 2-core machine, members on 2 worker threads). Trade-off: the
- * members are under-trained (their loss is still falling at 500 steps), so quick results understate
- * Scaden; 250 genes also generalise better than 2,500 on a reference as small as PBMC3k
- * (docs/BENCHMARKS.md, "Deep baselines").
- */
-export const SCADEN_QUICK: Partial<ScadenOptions> = { nGenes: 250, steps: 500 };
+export { SCADEN_DEFAULTS, SCADEN_QUICK, type ScadenMemberName, type ScadenOptions } from './config.js';
 
 // Moved to common-baselines/fitted.ts; re-exported for existing importers.
 export { ensureBackend, stripUndefined };
@@ -228,11 +192,10 @@ async function loadScaden(dir: string): Promise<ScadenFitted> {
 
 /** Registry entry of Scaden. */
 export const scaden: MethodSpec<ScadenOptions> = baselineSpec({
-  name: 'scaden',
-  description: 'Scaden: ensemble of 3 MLPs trained on simulated pseudobulks (log2 + min-max inputs, MSE)',
-  reference: 'Menden et al. 2020, Sci. Adv. 6:eaba2619',
+  ...SCADEN_INFO,
   defaults: SCADEN_DEFAULTS,
   quickOptions: SCADEN_QUICK,
+  options: SCADEN_SCHEMA,
   fit: fitScaden,
   load: loadScaden,
 });

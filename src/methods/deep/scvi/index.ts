@@ -1,12 +1,15 @@
 /**
  * Registers `scvi`: the same VAE as MixupVI without the mixup penalty (the paper's baseline, Table 1),
  * deconvolving with the same latent NNLS. It exists to show what the penalty buys.
+ *
+ * The model code (and TensorFlow.js) loads on the first `fit` or `load`, not at registration.
  */
 import type { Dataset } from '../../../data/dataset.js';
+import { checkOptions } from '../../option-schema.js';
 import { registerMethod } from '../../registry.js';
 import type { FitOptions, MethodSpec } from '../../types.js';
 import { MIXUPVI_QUICK, type MixupVIOptions, SCVI_DEFAULTS } from '../mixupvi/config.js';
-import { fitMixupVI, loadMixupVI, requireRef } from '../mixupvi/model.js';
+import { MIXUPVI_SCHEMA } from '../mixupvi/option-schema.js';
 
 /** The scVI method spec (MixupVI with `mixupPenalty: 'none'`). */
 export const scviMethod: MethodSpec<MixupVIOptions> = {
@@ -16,10 +19,15 @@ export const scviMethod: MethodSpec<MixupVIOptions> = {
   reference: 'Lopez et al. 2018 (scVI); baseline of the MixupVI paper',
   defaults: SCVI_DEFAULTS,
   quickOptions: MIXUPVI_QUICK,
+  options: MIXUPVI_SCHEMA,
   bulkLayer: 'raw_counts',
   checkpoints: true,
-  fit: async (ref: Dataset | null, opts: FitOptions<MixupVIOptions>) => fitMixupVI('scvi', requireRef(ref, 'scvi'), opts),
-  load: (dir: string) => loadMixupVI(dir, 'scvi'),
+  async fit(ref: Dataset | null, opts: FitOptions<MixupVIOptions>) {
+    const options = checkOptions('scvi', MIXUPVI_SCHEMA, opts.options) as Partial<MixupVIOptions>;
+    const { fitMixupVI, requireRef } = await import('../mixupvi/model.js');
+    return fitMixupVI('scvi', requireRef(ref, 'scvi'), { ...opts, options });
+  },
+  load: async (dir: string) => (await import('../mixupvi/model.js')).loadMixupVI(dir, 'scvi'),
 };
 
 registerMethod(scviMethod);

@@ -28,81 +28,24 @@ import {
 import { logMinMax } from '../common-baselines/log-min-max.js';
 import { checkMlpConfig, Mlp, type MlpConfig } from '../common-baselines/mlp.js';
 import { type MlpTrainData, predictMlp, trainMlpEpochs } from '../common-baselines/mlp-train.js';
-import { alignBulk, makeResult, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import { alignBulk, makeResult, toFloat32 } from '../common-baselines/pipeline.js';
+import {
+  SIMPLEDNN_DEFAULTS,
+  SIMPLEDNN_INFO,
+  SIMPLEDNN_QUICK,
+  SIMPLEDNN_SCHEMA,
+  type SimpleDnnConfig,
+  type SimpleDnnOptions,
+} from './config.js';
 
-/** One point of the search space. */
-export interface SimpleDnnConfig {
-  hidden: number[];
-  /** One rate per hidden layer. */
-  dropout: number[];
-  lr: number;
-}
-
-/** The search space (ours; the seed gives none). */
-export interface SearchSpace {
-  hidden: number[][];
-  /** Rates applied after every hidden layer. */
-  dropout: number[];
-  lr: number[];
-}
-
-export interface SimpleDnnOptions extends TrainingDataOptions {
-  /** 'random' (default): `nTrials` configurations drawn from the grid; 'grid': all; 'none': `hidden`/`dropout`/`lr`. */
-  search: 'random' | 'grid' | 'none';
-  nTrials: number;
-  space: SearchSpace;
-  /** Configuration used when search = 'none'. */
-  hidden: number[];
-  dropout: number[];
-  lr: number;
-  batchSize: number;
-  /** Maximum epochs per trial. */
-  epochs: number;
-  /** Early-stopping patience (epochs without a better validation MSE). */
-  patience: number;
-  /** Fraction of samples (or patients, with paired data) held out for validation. */
-  validationFraction: number;
-  /** Input scaling: Scaden's log2 + per-sample min–max (default) or none. */
-  scaling: 'logminmax' | 'none';
-  backend?: string;
-}
-
-export const SIMPLEDNN_SPACE: SearchSpace = {
-  hidden: [
-    [256, 128],
-    [512, 256],
-    [256, 128, 64],
-    [512, 256, 128],
-  ],
-  dropout: [0, 0.1, 0.3],
-  lr: [1e-4, 3e-4, 1e-3],
-};
-
-/** Defaults (training data as Scaden's: 1,000 Scaden-simulated samples of 100 cells, 2,500 HVGs). */
-export const SIMPLEDNN_DEFAULTS: SimpleDnnOptions = {
-  trainingData: 'simulated',
-  simulator: 'scaden',
-  nSamples: 1000,
-  nCells: 100,
-  nGenes: 2500,
-  search: 'random',
-  nTrials: 6,
-  space: SIMPLEDNN_SPACE,
-  hidden: [256, 128],
-  dropout: [0.1, 0.1],
-  lr: 1e-3,
-  batchSize: 128,
-  epochs: 60,
-  patience: 8,
-  validationFraction: 0.2,
-  scaling: 'logminmax',
-};
-
-/**
- * Demo / quick-benchmark settings: 3 trials of at most 15 epochs on 250 genes. Trade-off: a
- * narrower search that may miss the best configuration; each trial still stops early.
- */
-export const SIMPLEDNN_QUICK: Partial<SimpleDnnOptions> = { nTrials: 3, epochs: 15, patience: 4, nGenes: 250 };
+export {
+  type SearchSpace,
+  SIMPLEDNN_DEFAULTS,
+  SIMPLEDNN_QUICK,
+  SIMPLEDNN_SPACE,
+  type SimpleDnnConfig,
+  type SimpleDnnOptions,
+} from './config.js';
 
 /** The configurations a search evaluates, in order. */
 export function searchConfigs(
@@ -312,11 +255,10 @@ async function loadSimpleDnn(dir: string): Promise<SimpleDnnFitted> {
 
 /** Registry entry of SimpleDNN. */
 export const simplednn: MethodSpec<SimpleDnnOptions> = baselineSpec({
-  name: 'simplednn',
-  description: 'SimpleDNN: configurable MLP with hyper-parameter search (random/grid, validation split, early stopping)',
-  reference: 'seed 001 (Scaden vs SimpleDNN on paired bulk/scRNA data)',
+  ...SIMPLEDNN_INFO,
   defaults: SIMPLEDNN_DEFAULTS,
   quickOptions: SIMPLEDNN_QUICK,
+  options: SIMPLEDNN_SCHEMA,
   fit: fitSimpleDnn,
   load: loadSimpleDnn,
 });

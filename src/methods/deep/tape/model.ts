@@ -33,58 +33,13 @@ import {
   saveSingleModel,
   stripUndefined,
 } from '../common-baselines/fitted.js';
-import { alignBulk, makeResult, numOption, type TrainingDataOptions, toFloat32 } from '../common-baselines/pipeline.js';
+import { alignBulk, makeResult, numOption, toFloat32 } from '../common-baselines/pipeline.js';
 import { assignWeights, variablesToWeights } from '../model-io.js';
-import { l1Loss, TAPE_ARCH, type TapeArch, TapeAutoEncoder, tapeLoss } from './module.js';
-import { type TapeScaler, tapeScale, tapeVarianceFilter } from './preprocess.js';
+import { TAPE_DEFAULTS, TAPE_INFO, TAPE_QUICK, TAPE_SCHEMA, type TapeOptions } from './config.js';
+import { l1Loss, TapeAutoEncoder, tapeLoss } from './module.js';
+import { tapeScale, tapeVarianceFilter } from './preprocess.js';
 
-/** TAPE options (defaults in {@link TAPE_DEFAULTS}). */
-export interface TapeOptions extends TrainingDataOptions {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  /** TAPE's `variance_threshold` on the training genes (0.98); 1 keeps all genes. */
-  varianceThreshold: number;
-  scaler: TapeScaler;
-  /** Run the adaptive stage at prediction (TAPE `predict(adaptive=True)`). */
-  adaptive: boolean;
-  /** Decoder and encoder steps per round (TAPE predict(): 300). */
-  adaptiveSteps: number;
-  /** Rounds (TAPE predict(): 3). */
-  adaptiveIters: number;
-  /** 'tape' (default): normalised anchor; 'pydeconv': un-normalised ReLU(z) anchor (PyDeconv's deviation). */
-  adaptiveParity: 'tape' | 'pydeconv';
-  /** Architecture (tests shrink it; default TAPE's). */
-  arch: TapeArch;
-  backend?: string;
-}
-
-/** Published defaults [TAPE]. */
-export const TAPE_DEFAULTS: TapeOptions = {
-  trainingData: 'simulated',
-  simulator: 'tape',
-  nSamples: 5000,
-  nCells: 500,
-  nGenes: 2500,
-  epochs: 128,
-  batchSize: 128,
-  lr: 1e-4,
-  varianceThreshold: 0.98,
-  scaler: 'mms',
-  adaptive: true,
-  adaptiveSteps: 300,
-  adaptiveIters: 3,
-  adaptiveParity: 'tape',
-  arch: TAPE_ARCH,
-};
-
-/**
- * Demo / quick-benchmark settings: 2,000 simulated samples, 250 genes, 16 epochs (≈ 250 steps
- * instead of 5,000) and an adaptive stage of 3 × 30 steps. Trade-off: a far less converged encoder
- * (TAPE needs its full schedule on PBMC3k, docs/BENCHMARKS.md) and a lighter adaptation; the default
- * run takes ~20× longer.
- */
-export const TAPE_QUICK: Partial<TapeOptions> = { nSamples: 2000, nGenes: 250, epochs: 16, adaptiveSteps: 30 };
+export { TAPE_DEFAULTS, TAPE_QUICK, type TapeOptions } from './config.js';
 
 /** Result of the adaptive stage. */
 export interface AdaptiveResult {
@@ -330,11 +285,10 @@ async function loadTape(dir: string): Promise<TapeFitted> {
 
 /** Registry entry of TAPE. */
 export const tape: MethodSpec<TapeOptions> = baselineSpec({
-  name: 'tape',
-  description: 'TAPE: autoencoder (encoder -> proportions, linear decoder = signature) with adaptive stage',
-  reference: 'Chen & Wang 2022, Nat. Commun. 13:6735',
+  ...TAPE_INFO,
   defaults: TAPE_DEFAULTS,
   quickOptions: TAPE_QUICK,
+  options: TAPE_SCHEMA,
   fit: fitTape,
   load: loadTape,
 });

@@ -18,14 +18,9 @@ import { Dense, initWeights, nextVariableId } from '../../../nn/dense.js';
 import { rngDropout } from '../common-baselines/dropout.js';
 import { applyInputLayer } from '../common-baselines/input-layer.js';
 
-/** Widths of TAPE's hidden layers [TAPE model.py] and its dropout rate (PyTorch default 0.5). */
-export const TAPE_ARCH = { hidden: [512, 256, 128, 64], dropout: 0.5 } as const;
+import { TAPE_ARCH, type TapeArch } from './config.js';
 
-/** Architecture (the widths are configurable for tests; defaults are TAPE's). */
-export interface TapeArch {
-  hidden: readonly number[];
-  dropout: number;
-}
+export { TAPE_ARCH, type TapeArch };
 
 /** Outputs of a forward pass. */
 export interface TapeForward {

@@ -23,7 +23,7 @@ test('train maps generic flags onto method options, rejects unknown ones, applie
   assert.equal(o.fitIntercept, true);
   assert.equal(o.hidden, spec.quickOptions?.hidden); // from --quick, under the user's options
   assert.throws(() => trainOptions(spec, {}, ['nope'], false), /KEY=VALUE/);
-  const noLatent = { ...spec, name: 'toy', defaults: { epochs: 1 } };
+  const noLatent = { ...spec, name: 'toy', defaults: { epochs: 1 }, options: undefined };
   assert.throws(() => trainOptions(noLatent, { latent: '3' }, [], false), /has no option for --latent/);
 });
 
