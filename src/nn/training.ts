@@ -297,6 +297,9 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
           nb++;
           history.steps++;
           if (opts.batchSize) samples += opts.batchSize(batch);
+          // Throughput since the start, in rows (cells) per second: epoch time must stay linear in cells
+          // (the metric of the queue branch's trainer, kept here where the loop now lives).
+          if (opts.batchSize) metrics['cells/s'] = samples / Math.max(1e-9, (performance.now() - t0) / 1000);
           // The last step's event comes with the epoch summary below (one 'done' per run).
           if (total === undefined || history.steps < total) report(history.steps, { epoch, ...metrics });
         } finally {
@@ -338,6 +341,7 @@ export async function train<B>(opts: TrainOptions<B>): Promise<TrainHistory> {
           },
         });
       const epochMetrics: Record<string, number> = { epoch, ...trainRec };
+      if (opts.batchSize) epochMetrics['cells/s'] = samples / Math.max(1e-9, (performance.now() - t0) / 1000);
       if (rec.val) for (const [k, v] of Object.entries(rec.val)) epochMetrics[`val_${k}`] = v;
       opts.onProgress?.({ stage: 'train', step: history.steps, total, metrics: epochMetrics });
       let stop = stopRequested.value;

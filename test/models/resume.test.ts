@@ -74,3 +74,48 @@ test('train mixupvi: SIGINT mid-epoch, then --resume -> the same weights as an u
   assert.equal(r3.code, 3);
   assert.match(r3.err, /E_CHECKPOINT/);
 });
+
+test('library: fitMixupVI with 2 shards on 2 threads, aborted after a checkpoint, resumes to the same weights', async () => {
+  const { fitMixupVI } = await import('../../src/methods/deep/mixupvi/model.js');
+  const { AbortError } = await import('../../src/core/errors.js');
+  const ref = syntheticCounts({ nCells: 120, nGenes: 16, nTypes: 3 });
+  const options = {
+    nHvg: 0,
+    latent: 5,
+    hidden: 16,
+    batchSize: 32,
+    nPseudobulks: 4,
+    nCellsPerPseudobulk: 8,
+    epochs: 4,
+    validationBatches: 1,
+    shards: 2,
+    workers: 2,
+    backend: 'wasm' as const,
+  };
+  const base = { labelsKey: 'cell_type', seed: 9, options };
+  const full = await fitMixupVI('mixupvi', ref, base);
+  const dir = join(tmp, 'lib.checkpoint');
+  const ac = new AbortController();
+  let seen = 0;
+  await assert.rejects(
+    fitMixupVI('mixupvi', ref, {
+      ...base,
+      signal: ac.signal,
+      checkpoint: { dir, every: 1 },
+      // Abort during epoch 3 (after the checkpoints of epochs 1 and 2).
+      onProgress: (e) => {
+        if (e.metrics?.epoch === 2 && ++seen === 1) ac.abort();
+      },
+    }),
+    AbortError,
+  );
+  const resumed = await fitMixupVI('mixupvi', ref, { ...base, checkpoint: { dir, every: 1, resume: true } });
+  assert.equal(resumed.state.training.resumedFromEpoch, 2);
+  const after = resumed.vae.params();
+  full.vae.params().forEach(([n, v], k) => {
+    assert.deepEqual(after[k]?.[1].dataSync(), v.dataSync(), n);
+  });
+  assert.deepEqual(resumed.state.signature, full.state.signature);
+  full.dispose();
+  resumed.dispose();
+});

@@ -166,3 +166,40 @@ for (const every of ['batch', 'epoch'] as const) {
     assert.equal(tf.memory().numTensors, n0, 'no tensors left behind');
   });
 }
+
+test('per-epoch dense group = Adam on the gradients summed over the epoch; frozen row group keeps its rows', async () => {
+  await initBackend('cpu');
+  const x = toyData();
+  const a = toyModel(8);
+  const tableBefore = Float32Array.from(a.table.data);
+  const W0 = a.W.dataSync().slice();
+  await train<Batch>({
+    ...toyOptions(a, x, 2, 'batch'),
+    groups: [
+      { name: 'decoder', variables: [a.W], optimizer: { lr: 0.05 }, stepEvery: 'epoch' },
+      { name: 'rep', table: a.table, rows: (b) => b.rows, frozen: true },
+    ],
+  });
+  assert.deepEqual(a.table.data, tableBefore, 'frozen rows unchanged');
+  // Reference: the same sums by hand, one Adam step per epoch.
+  const W = ownedVariable(tf.tensor2d(W0, [D, G]), true, `Wref-${Math.random()}`);
+  const adam = new Adam([W], { lr: 0.05 });
+  for (let e = 0; e < 2; e++) {
+    let acc = tf.zeros([D, G]);
+    for (const bt of batchesOf(x)()) {
+      const z = a.table.lookup(bt.rows);
+      const { grads, value } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(tf.matMul(z, W), bt.x))) as tf.Scalar, [W]);
+      const next = tf.add(acc, grads[W.name]!);
+      acc.dispose();
+      acc = next;
+      tf.dispose([value, z, bt.x, ...Object.values(grads)]);
+    }
+    adam.apply([acc]);
+    acc.dispose();
+  }
+  const got = a.W.dataSync();
+  const want = W.dataSync();
+  for (let k = 0; k < D * G; k++) assert.ok(Math.abs(got[k]! - want[k]!) < 1e-6, `W[${k}]`);
+  adam.dispose();
+  tf.dispose([W, a.W]);
+});

@@ -1,6 +1,7 @@
 /**
- * Registers `scvi`: the same VAE as MixupVI without the mixup penalty (the paper's baseline, Table 1),
- * deconvolving with the same latent NNLS. It exists to show what the penalty buys.
+ * Registers `scvi`: scVI (models/scvi) trained with MixupVI's settings but no mixup penalty (the
+ * paper's baseline, Table 1), deconvolving with the same latent NNLS as MixupVI (the shared adapter in
+ * ../mixupvi/model.ts). It exists to show what the penalty buys.
  *
  * The model code (and TensorFlow.js) loads on the first `fit` or `load`, not at registration.
  */
@@ -11,7 +12,7 @@ import type { FitOptions, MethodSpec } from '../../types.js';
 import { MIXUPVI_QUICK, type MixupVIOptions, SCVI_DEFAULTS } from '../mixupvi/config.js';
 import { MIXUPVI_SCHEMA } from '../mixupvi/option-schema.js';
 
-/** The scVI method spec (MixupVI with `mixupPenalty: 'none'`). */
+/** The scVI method spec (the paper's baseline settings, `SCVI_DEFAULTS`). */
 export const scviMethod: MethodSpec<MixupVIOptions> = {
   name: 'scvi',
   kind: 'trained',
