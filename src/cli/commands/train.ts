@@ -162,7 +162,8 @@ export const trainCommand: CommandSpec = {
       backendName = info.name;
       out.info(`backend: ${info.name}${info.simd ? ' (SIMD)' : ''}`);
     }
-    if ('backend' in schemaOf(spec) && backend !== 'auto') options.backend = backend;
+    // The backend now active ('node' was asked as 'tensorflow'...): a name every method's schema accepts.
+    if ('backend' in schemaOf(spec) && backend !== 'auto' && backendName !== undefined) options.backend = backendName;
     let ref = null;
     if (refName !== undefined) {
       out.info(`reading reference ${refName} ...`);
