@@ -125,7 +125,7 @@ export const trainCommand: CommandSpec = {
     const spec = methodOf(argv);
     if (!spec) return "Run 'celldeconv train METHOD --help' for the method's own options.";
     return [
-      `Options of ${spec.name} (flags above or --set KEY=VALUE; "quick" = the --quick value, demo-sized, see docs/METHODS.md):`,
+      `Options of ${spec.name} (each a flag, or --set KEY=VALUE; "quick" = the --quick value, demo-sized, see docs/METHODS.md):`,
       ...describeOptions(spec, true),
     ].join('\n');
   },
