@@ -72,16 +72,6 @@ test('imports point one way (nn <- models <- methods) and nn is used only by mod
   assert.deepEqual([...new Set(problems)], []);
 });
 
-/**
- * File-level import cycles known when this check was added (issue 11); the api branch removes them,
- * and the coordinator deletes this list when that branch is merged. Each entry is the cycle's files,
- * sorted, joined by ' <-> '.
- */
-const KNOWN_FILE_CYCLES = new Set<string>([
-  'simulate/scaden-simulation.ts <-> simulate/training-simulation.ts',
-  'methods/decovart/method.ts <-> methods/decovart/model-dir.ts',
-  'benchmark/report.ts <-> benchmark/runner.ts',
-]);
 
 test('no import cycles between files (type-only imports included)', () => {
   const graph = new Map<string, string[]>();
@@ -127,7 +117,7 @@ test('no import cycles between files (type-only imports included)', () => {
   };
   for (const v of graph.keys()) if (!idx.has(v)) strong(v);
   assert.deepEqual(
-    cycles.filter((c) => !KNOWN_FILE_CYCLES.has(c.replaceAll('\\', '/'))),
+    cycles,
     [],
   );
 });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { isCelldeconvError } from '../core/errors.js';
 import { suggestName } from '../core/suggest.js';
-import type { CommandSpec, OptionSpec } from './command.js';
+import { type CommandSpec, firstPositional, type OptionSpec } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { Output } from './output.js';
 
@@ -43,8 +43,13 @@ export function exitCodeOf(code: string): number {
  * The command's own message for a parse error of node:util parseArgs (unknown option, missing
  * value), with the nearest option name, instead of the parser's text.
  */
-export function parseErrorMessage(command: string, e: Error & { code?: string }, options: Record<string, OptionSpec>): string {
-  const help = `Run 'celldeconv ${command} --help' for its options.`;
+export function parseErrorMessage(
+  command: string,
+  e: Error & { code?: string },
+  options: Record<string, OptionSpec>,
+  helpOf: string = command,
+): string {
+  const help = `Run 'celldeconv ${helpOf} --help' for its options.`;
   const unknown = /Unknown option '([^']+)'/.exec(e.message);
   if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown) {
     const flag = unknown[1] as string;
@@ -130,7 +135,10 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
       strict: true,
     });
   } catch (e) {
-    stderr.write(`${parseErrorMessage(name, e as Error & { code?: string }, options)}\n`);
+    // For a command whose flags depend on the method (train METHOD), point to that method's help.
+    const pos = cmd.dynamicOptions ? firstPositional(rest, options) : undefined;
+    const helpOf = pos !== undefined && Object.keys(dynamic).length > 0 ? `${name} ${pos}` : name;
+    stderr.write(`${parseErrorMessage(name, e as Error & { code?: string }, options, helpOf)}\n`);
     return EXIT.usage;
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;

@@ -40,11 +40,13 @@ export function suggestName(
   if (alias !== undefined && candidates.includes(alias)) return alias;
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
+  // Near misses of an alias count too ('cibersrt' -> 'cibersort' -> 'nusvr').
+  const pool = [...candidates, ...Object.keys(aliases).filter((a) => candidates.includes(aliases[a] as string))];
+  for (const c of pool) {
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestD) {
       bestD = d;
-      best = c;
+      best = aliases[c] !== undefined && !candidates.includes(c) ? aliases[c] : c;
     }
   }
   if (best !== undefined && bestD <= Math.max(2, Math.floor(lower.length / 3))) return best;

@@ -4,10 +4,38 @@
  */
 
 /**
- * In-place lower Cholesky factor of the leading k x k block of the row-major n x n matrix `A`
- * restricted to the index set `idx` (length k), written into `L` (k x k, row-major).
+ * The package's one Cholesky factorisation A = L Lᵀ of a row-major n x n symmetric positive-definite
+ * matrix (only the lower triangle of A is read). Row by row: L[i][j] = (A[i][j] − Σ_{p<j} L[i][p] L[j][p]) / L[j][j].
  *
- * @returns false when the block is not numerically positive definite (a pivot ≤ tol · max diag).
+ * @param L output n x n row-major lower factor; may be `A` itself (in place, the strict upper part
+ *   of A is then left as it was); a separate L gets its strict upper part zeroed.
+ * @param minPivot a pivot (before the square root) must exceed this, else the matrix is treated as
+ *   not positive definite.
+ * @returns false when a pivot is not > minPivot (or NaN); L is then incomplete.
+ * @example
+ * const A = Float64Array.of(4, 2, 2, 3);
+ * choleskyLower(A, 2, A, 0); // A = [2, 2, 1, sqrt(2)] (upper entry untouched)
+ */
+export function choleskyLower(A: Float64Array, n: number, L: Float64Array, minPivot: number): boolean {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j]!;
+      for (let p = 0; p < j; p++) s -= L[i * n + p]! * L[j * n + p]!;
+      if (i === j) {
+        if (!(s > minPivot)) return false;
+        L[i * n + i] = Math.sqrt(s);
+      } else L[i * n + j] = s / L[j * n + j]!;
+    }
+  }
+  if (L !== A) for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) L[i * n + j] = 0;
+  return true;
+}
+
+/**
+ * Lower Cholesky factor of the k x k submatrix of the row-major n x n matrix `A` on the index set
+ * `idx` (length k), written into `L` (k x k, row-major).
+ *
+ * @returns false when the block is not numerically positive definite (a pivot ≤ relTol · max diag).
  */
 export function choleskySubset(A: Float64Array, n: number, idx: ArrayLike<number>, k: number, L: Float64Array, relTol = 1e-14): boolean {
   let maxDiag = 0;
@@ -15,39 +43,18 @@ export function choleskySubset(A: Float64Array, n: number, idx: ArrayLike<number
     const d = A[idx[a]! * n + idx[a]!]!;
     if (d > maxDiag) maxDiag = d;
   }
-  const tol = relTol * maxDiag;
   for (let i = 0; i < k; i++) {
     const ri = idx[i]! * n;
-    for (let j = 0; j <= i; j++) {
-      let s = A[ri + idx[j]!]!;
-      for (let p = 0; p < j; p++) s -= L[i * k + p]! * L[j * k + p]!;
-      if (i === j) {
-        if (!(s > tol)) return false;
-        L[i * k + i] = Math.sqrt(s);
-      } else {
-        L[i * k + j] = s / L[j * k + j]!;
-      }
-    }
+    for (let j = 0; j <= i; j++) L[i * k + j] = A[ri + idx[j]!]!;
   }
-  return true;
+  return choleskyLower(L, k, L, relTol * maxDiag);
 }
 
 /** In-place lower Cholesky factor of a full row-major n x n SPD matrix (upper part left as is). */
 export function cholesky(A: Float64Array, n: number, relTol = 1e-14): boolean {
   let maxDiag = 0;
   for (let a = 0; a < n; a++) maxDiag = Math.max(maxDiag, A[a * n + a]!);
-  const tol = relTol * maxDiag;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j]!;
-      for (let p = 0; p < j; p++) s -= A[i * n + p]! * A[j * n + p]!;
-      if (i === j) {
-        if (!(s > tol)) return false;
-        A[i * n + i] = Math.sqrt(s);
-      } else A[i * n + j] = s / A[j * n + j]!;
-    }
-  }
-  return true;
+  return choleskyLower(A, n, A, relTol * maxDiag);
 }
 
 /** Solves L Lᵀ x = b in place (b ← x) for the lower factor L (row-major k x k). */

@@ -56,7 +56,8 @@ test('the built package (dist/, when built) loads neither TensorFlow.js nor vega
     t.skip('dist/ not built (npm run build)');
     return;
   }
-  const urls = loadedBy(['-e', "await import('./dist/index.js')"], false);
+  // `import('celldeconv')` from inside the checkout resolves to dist/ through package.json "exports".
+  const urls = loadedBy(['-e', "await import('celldeconv')"], false);
   assert.ok(urls.some((u) => u.includes('/dist/methods/registry.js')));
   assert.deepEqual(heavy(urls), []);
 });

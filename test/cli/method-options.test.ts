@@ -104,3 +104,27 @@ test('paired training does not demand --reference (it fails on the missing paire
   assert.match(r.err, /E_NO_PAIRED/);
   assert.doesNotMatch(r.err, /--reference/);
 });
+
+test('deconvolve: --method M --help lists M options; --set with a list of methods must fit one of them', async () => {
+  const h = await cli(['deconvolve', '--method', 'nnls,dwls', '--help']);
+  assert.equal(h.code, 0, h.err);
+  assert.match(h.out, /Options of nnls[\s\S]*fitIntercept[\s\S]*Options of dwls[\s\S]*dampening/);
+  const r = await cli([
+    'deconvolve',
+    '--method',
+    'nnls,dwls',
+    '--signature',
+    MISSING,
+    '--bulk',
+    MISSING,
+    '--out',
+    'x.csv',
+    '--set',
+    'bogus=1',
+  ]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /none of the methods nnls, dwls has an option 'bogus'/);
+  const m = await cli(['methods', 'dwls']);
+  assert.equal(m.code, 0);
+  assert.match(m.out, /dampening .*default: auto/);
+});

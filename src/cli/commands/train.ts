@@ -166,7 +166,7 @@ export const trainCommand: CommandSpec = {
     const spec = methodOf(argv);
     if (!spec) return "Run 'celldeconv train METHOD --help' for the method's own options.";
     return [
-      `Options of ${spec.name} (flags above or --set KEY=VALUE; "quick" = the --quick value, demo-sized, see docs/METHODS.md):`,
+      `Options of ${spec.name} (each a flag, or --set KEY=VALUE; "quick" = the --quick value, demo-sized, see docs/METHODS.md):`,
       ...describeOptions(spec, true),
     ].join('\n');
   },
@@ -203,7 +203,8 @@ export const trainCommand: CommandSpec = {
       backendName = info.name;
       out.info(`backend: ${info.name}${info.simd ? ' (SIMD)' : ''}`);
     }
-    if ('backend' in schemaOf(spec) && backend !== 'auto') options.backend = backend;
+    // The backend now active ('node' was asked as 'tensorflow'...): a name every method's schema accepts.
+    if ('backend' in schemaOf(spec) && backend !== 'auto' && backendName !== undefined) options.backend = backendName;
     let ref = null;
     if (refName !== undefined) {
       out.info(`reading reference ${refName} ...`);

@@ -17,6 +17,7 @@
  * the rank-d kernel that makes SMO take tens of thousands of steps.
  */
 
+import { choleskyLower } from '../cholesky.js';
 import { paddedLength, WasmArena } from '../wasm/kernels.js';
 
 type IpmRegion = 'St' | 'Xr' | 'u' | 'vu' | 'WS' | 'H' | 'dv' | 'm' | 'out' | 'vec' | 'res';
@@ -443,22 +444,9 @@ export class NuSvrIpm {
   }
 }
 
-/** Cholesky A = L L^T of a p x p SPD matrix; false if a pivot is not positive. */
+/** Cholesky A = L L^T of a p x p SPD matrix (linalg's one factorisation); false if a pivot is not positive. */
 function cholesky(A: Float64Array, L: Float64Array, p: number): boolean {
-  L.fill(0);
-  for (let j = 0; j < p; j++) {
-    let s = A[j * p + j]!;
-    for (let k = 0; k < j; k++) s -= L[j * p + k]! * L[j * p + k]!;
-    if (!(s > 0)) return false;
-    const ljj = Math.sqrt(s);
-    L[j * p + j] = ljj;
-    for (let i = j + 1; i < p; i++) {
-      let t = A[i * p + j]!;
-      for (let k = 0; k < j; k++) t -= L[i * p + k]! * L[j * p + k]!;
-      L[i * p + j] = t / ljj;
-    }
-  }
-  return true;
+  return choleskyLower(A, p, L, 0);
 }
 
 /** Cholesky with a ridge of 1e-14, 1e-12, ... times the largest diagonal entry when needed. */

@@ -126,7 +126,7 @@ export function baselineSpec<O>(
     options: spec.options,
     bulkLayer: LAYERS.countsSum,
     // Options are checked against the schema before any work (unknown key or bad value: E_OPTION).
-    fit: (ref, opts) => spec.fit(ref, { ...opts, options: checkOptions(spec.name, spec.options, opts.options) as Partial<O> }),
+    fit: async (ref, opts) => spec.fit(ref, { ...opts, options: checkOptions(spec.name, spec.options, opts.options) as Partial<O> }),
     load: spec.load,
   };
 }
