@@ -72,7 +72,6 @@ test('imports point one way (nn <- models <- methods) and nn is used only by mod
   assert.deepEqual([...new Set(problems)], []);
 });
 
-
 test('no import cycles between files (type-only imports included)', () => {
   const graph = new Map<string, string[]>();
   const all = files(src);
@@ -116,8 +115,5 @@ test('no import cycles between files (type-only imports included)', () => {
     }
   };
   for (const v of graph.keys()) if (!idx.has(v)) strong(v);
-  assert.deepEqual(
-    cycles,
-    [],
-  );
+  assert.deepEqual(cycles, []);
 });
