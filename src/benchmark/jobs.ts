@@ -8,6 +8,7 @@
  * train/test sets and simulations, and its fits (a method is fitted once per granularity). Moving to
  * another granularity releases the previous one's fits, so memory stays bounded however long the grid.
  */
+import { createHash } from 'node:crypto';
 import { AbortError, CelldeconvError, InputError } from '../core/errors.js';
 import { LAYERS } from '../core/keys.js';
 import type { ProgressEvent } from '../core/progress.js';
@@ -89,9 +90,13 @@ export interface CellOutcome {
   failure?: CellFailure;
 }
 
-/** Hash of the method settings that enter a cell key: changing a method's defaults recomputes it. */
-export function methodSettings(spec: MethodSpec, quick: boolean): unknown {
-  return { d: spec.defaults, q: quick ? (spec.quickOptions ?? null) : null, l: spec.bulkLayer ?? null };
+/**
+ * Hash of the method settings that enter a cell key (defaults, quick settings, bulk layer): changing a
+ * method's defaults recomputes its cells, and a queue worker with other defaults refuses the job.
+ */
+export function methodSettingsHash(spec: MethodSpec, quick: boolean): string {
+  const settings = { d: spec.defaults, q: quick ? (spec.quickOptions ?? null) : null, l: spec.bulkLayer ?? null };
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }
 
 /**

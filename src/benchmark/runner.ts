@@ -27,7 +27,7 @@ import {
   type CellSettings,
   type CellState,
   inProcessExecutor,
-  methodSettings,
+  methodSettingsHash,
   type TruthState,
 } from './jobs.js';
 import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, type Summary, sampleMetrics, summarize } from './metrics.js';
@@ -218,7 +218,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
   const saveState = () => writeFileAtomic(files.state, JSON.stringify(state));
 
   // A method's settings are part of its cell key: changing its defaults (or quick settings) recomputes it.
-  const specHash = new Map(specs.map((s) => [s.name, sha(JSON.stringify(methodSettings(s, opts.quick ?? false)))]));
+  const specHash = new Map(specs.map((s) => [s.name, methodSettingsHash(s, opts.quick ?? false)]));
   const cellKey = (method: string, g: GranularityMap, n: number) => `${method}:${specHash.get(method)}|${g.name}:${mapHash(g)}|${n}`;
   const truthKey = (g: GranularityMap, n: number) => `${g.name}:${mapHash(g)}|${n}`;
   const totalCells = specs.length * granularities.length * grid.length;
