@@ -90,6 +90,13 @@ export function contentHash(path: string): string {
 export function locateReference(name: string, bundled: boolean): ReferenceLocator {
   if (bundled) return { name, bundled: true };
   const path = resolve(name);
+  if (!existsSync(path)) {
+    throw new InputError('reference not found', {
+      code: 'E_FILE_NOT_FOUND',
+      file: name,
+      hint: "Pass an .h5ad file, a 10x matrix directory, or 'pbmc3k' for the bundled dataset",
+    });
+  }
   const sha256 = contentHash(path);
   const isDir = statSync(path).isDirectory();
   const ext = isDir ? '' : basename(path).endsWith('.mtx.gz') ? '.mtx.gz' : extname(path);

@@ -170,13 +170,11 @@ export const benchmarkCommand: CommandSpec = {
       trainFraction: optNumber(args, 'train-fraction', 0.5, { min: 0.01, max: 0.99 }),
     };
     const granularities = resolveGranularities(optList(args, 'granularity')) ?? (refName === 'pbmc3k' ? pbmc3kGranularities() : undefined);
-    out.info(`reading ${refName} ...`);
-    const reference = await loadReference(refName, signal);
     const queueUrl = optString(args, 'queue');
     let executor: BenchmarkOptions['executor'];
     if (queueUrl !== undefined) {
       // bullmq is loaded only with --queue (and by the worker command).
-      const [{ queueExecutor }, { locateReference }, { checkQueueUrl }] = await Promise.all([
+      const [{ queueExecutor }, { locateReference }, { checkQueueUrl, redactUrl }] = await Promise.all([
         import('../../benchmark/queue/executor.js'),
         import('../../benchmark/queue/inputs.js'),
         import('../../benchmark/queue/connection.js'),
@@ -187,8 +185,10 @@ export const benchmarkCommand: CommandSpec = {
         name: optString(args, 'queue-name'),
         reference: locateReference(refName, refName === 'pbmc3k'),
       });
-      out.info(`cells go to the job queue at ${queueUrl}; start workers with: celldeconv worker --queue ${queueUrl}`);
+      out.info(`cells go to the job queue at ${redactUrl(queueUrl)}; start workers with: celldeconv worker --queue URL`);
     }
+    out.info(`reading ${refName} ...`);
+    const reference = await loadReference(refName, signal);
     return runAndReport(out, signal, {
       executor,
       reference,
