@@ -1,6 +1,7 @@
 /**
- * Starts a throw-away redis-server for a test: 127.0.0.1 only, a free high port, no persistence,
- * its own temporary directory. Returns undefined (with the reason) when none can be started.
+ * A Redis server for a test: the one `.ci/run` started (CELLDECONV_TEST_REDIS) when it answers, else
+ * a throw-away redis-server started here: 127.0.0.1 only, a free high port, no persistence, its own
+ * temporary directory. Returns `{ skip }` with the reason when none can be started.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,17 @@ function findRedisServer(): string | undefined {
   return r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
 }
 
+/** True when a Redis server answers PING at `url` within two seconds. */
+async function reachable(url: string): Promise<boolean> {
+  const { pingRedis } = await import('../../../src/benchmark/queue/connection.js');
+  try {
+    await pingRedis(url, 2000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -31,6 +43,9 @@ function freePort(): Promise<number> {
 }
 
 export async function startRedis(): Promise<TestRedis | { skip: string }> {
+  // .ci/run starts one and names it here; each test uses its own queue name on it.
+  const given = process.env.CELLDECONV_TEST_REDIS;
+  if (given && (await reachable(given))) return { url: given, stop: async () => {} };
   const bin = findRedisServer();
   if (!bin) return { skip: 'redis-server not found (Debian package redis-server; .ci/run installs it)' };
   for (let attempt = 0; attempt < 3; attempt++) {
