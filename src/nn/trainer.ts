@@ -187,6 +187,8 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainHist
           history.steps++;
           if (opts.batchSize) samples += opts.batchSize(batch);
           // The last step's event comes with the epoch summary below (one 'done' per run).
+          // Throughput since the start, in rows (cells) per second: epoch time must stay linear in cells.
+          if (opts.batchSize) metrics['cells/s'] = samples / Math.max(1e-9, (performance.now() - t0) / 1000);
           if (total === undefined || history.steps < total) report(history.steps, { epoch, ...metrics });
         } finally {
           tf.dispose(Object.values(terms));
@@ -206,6 +208,7 @@ export async function trainLoop<B>(opts: TrainLoopOptions<B>): Promise<TrainHist
       history.epochs.push(rec);
       opts.onEpochEnd?.(rec);
       const epochMetrics: Record<string, number> = { epoch, ...train };
+      if (opts.batchSize) epochMetrics['cells/s'] = samples / Math.max(1e-9, (performance.now() - t0) / 1000);
       if (rec.val) for (const [k, v] of Object.entries(rec.val)) epochMetrics[`val_${k}`] = v;
       opts.onProgress?.({ stage: 'train', step: history.steps, total, metrics: epochMetrics });
       if (es) {
