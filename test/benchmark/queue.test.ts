@@ -156,3 +156,14 @@ test('benchmark --queue with an unreachable server or a bad URL fails with a typ
   assert.equal(down.code, 3, down.err);
   assert.match(down.err, /E_QUEUE_CONNECT.*cannot reach the Redis server.*redis-server/);
 });
+
+test('bullmq and ioredis are imported only dynamically (start-up and library import stay free of them)', () => {
+  const src = join(root, 'src');
+  const files = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+  const offenders = files.filter((f) =>
+    /^\s*(import|export)\s[^;]*from\s+['"](bullmq|ioredis)['"]/m.test(readFileSync(join(src, f), 'utf8')),
+  );
+  assert.deepEqual(offenders, []);
+  const dynamic = files.filter((f) => /import\(['"](bullmq|ioredis)['"]\)/.test(readFileSync(join(src, f), 'utf8')));
+  assert.deepEqual(dynamic.sort(), [join('benchmark', 'queue', 'connection.ts')]);
+});
