@@ -2,7 +2,8 @@
  * The queue path end to end, against a real redis-server started here (127.0.0.1, a free port): a
  * benchmark with --queue is computed by two `celldeconv worker` child processes, one of which is
  * killed (SIGKILL) in the middle of a job; the other takes the job over once its lock expires, and
- * the sweep's results are byte-identical to the in-process run. Skipped, with the reason, only when
+ * the sweep's results are byte-identical to the in-process run; an unreachable input is retried and
+ * then fails the sweep with a typed error. Skipped, with the reason, only when
  * no redis-server can be started.
  */
 import assert from 'node:assert/strict';
@@ -166,4 +167,53 @@ test('bullmq and ioredis are imported only dynamically (start-up and library imp
   assert.deepEqual(offenders, []);
   const dynamic = files.filter((f) => /import\(['"](bullmq|ioredis)['"]\)/.test(readFileSync(join(src, f), 'utf8')));
   assert.deepEqual(dynamic.sort(), [join('benchmark', 'queue', 'connection.ts')]);
+});
+
+test('a job whose reference no worker can reach is retried, then fails the sweep with E_QUEUE_JOB', { timeout: 60_000 }, async (t) => {
+  if (!redis) {
+    t.skip(`no redis-server: ${skipReason}`);
+    return;
+  }
+  const { copyFileSync, unlinkSync } = await import('node:fs');
+  const { readH5ad } = await import('../../src/io/h5ad/read.js');
+  const { runBenchmark } = await import('../../src/benchmark/runner.js');
+  const { queueExecutor } = await import('../../src/benchmark/queue/executor.js');
+  const { locateReference } = await import('../../src/benchmark/queue/inputs.js');
+  const { runQueueWorker } = await import('../../src/benchmark/queue/worker.js');
+  const gone = join(tmp, 'gone.h5ad');
+  copyFileSync(ref, gone);
+  const reference = await readH5ad(gone);
+  const locator = locateReference(gone, false);
+  unlinkSync(gone); // not staged either: no worker can load it
+  const name = `test-fail-${process.pid}`;
+  const stop = new AbortController();
+  const log: string[] = [];
+  const worker = runQueueWorker({
+    url: redis.url,
+    name,
+    loadReference: (p) => readH5ad(p),
+    signal: stop.signal,
+    onLog: (l) => log.push(l),
+  });
+  try {
+    await assert.rejects(
+      runBenchmark({
+        reference,
+        labelsKey: 'cell_type',
+        methods: ['nnls'],
+        nSamples: 10,
+        nCells: 20,
+        outDir: join(tmp, 'fail-out'),
+        executor: queueExecutor({ url: redis.url, name, reference: locator, stageInputs: false, attempts: 2, backoffMs: 50 }),
+      }),
+      (e: unknown) =>
+        (e as { code?: string }).code === 'E_QUEUE_JOB' &&
+        /1 of 1 benchmark job\(s\) failed on the queue after 2 attempts/.test((e as Error).message) &&
+        /not reachable from this worker/.test((e as Error).message),
+    );
+  } finally {
+    stop.abort();
+  }
+  assert.deepEqual(await worker, { completed: 0, failed: 2 });
+  assert.equal(log.filter((l) => l.startsWith('failed nnls [fine] n=20')).length, 2, log.join('\n'));
 });

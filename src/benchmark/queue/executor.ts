@@ -118,6 +118,7 @@ async function runOnQueue(opts: QueueExecutorOptions, jobs: readonly BenchmarkJo
     }
     emit({ stage: 'queue', step: finished.size, total: byId.size, label: name });
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    if (ctx.signal?.aborted) onAbort();
     await allDone;
     if (ctx.signal?.aborted) throw new AbortError();
   } finally {
