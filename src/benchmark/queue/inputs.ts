@@ -3,17 +3,17 @@
  *
  * The coordinator hashes the reference (sha256 of the file, or of a 10x directory's file names and
  * bytes) and stages it in the shared output directory under its hash (`<out>/inputs/<sha256><ext>`,
- * a hard link when the file system allows, else a copy). A worker loads the original path when it
- * exists on its machine with the same hash, else the staged copy, and refuses any other content, so
- * every worker computes on the same bytes. The bundled `pbmc3k` ships with the package.
+ * a copy-on-write clone where the file system allows, else a copy). A worker loads the original
+ * path when it exists on its machine with the same hash, else the staged copy, and refuses any other
+ * content, so every worker computes on the same bytes. The bundled `pbmc3k` ships with the package.
  */
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  constants,
   copyFileSync,
   cpSync,
   existsSync,
-  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -70,12 +70,20 @@ function listFiles(dir: string, prefix = ''): string[] {
  */
 export function contentHash(path: string): string {
   const st = statSync(path);
-  const cacheKey = `${resolve(path)}|${st.size}|${st.mtimeMs}|${st.isDirectory()}`;
+  // A directory's own mtime does not change when a file inside is rewritten: key on every file's.
+  const files = st.isDirectory() ? listFiles(path) : [];
+  const stamp = st.isDirectory()
+    ? files.map((f) => {
+        const s = statSync(join(path, f));
+        return `${f}:${s.size}:${s.mtimeMs}`;
+      })
+    : [`${st.size}:${st.mtimeMs}`];
+  const cacheKey = `${resolve(path)}|${st.isDirectory()}|${stamp.join('|')}`;
   const hit = hashCache.get(cacheKey);
   if (hit) return hit;
   const h = createHash('sha256');
   if (st.isDirectory()) {
-    for (const f of listFiles(path)) {
+    for (const f of files) {
       h.update(`${f}\0`);
       hashFileInto(h, join(path, f));
       h.update('\0');
@@ -104,7 +112,7 @@ export function locateReference(name: string, bundled: boolean): ReferenceLocato
 }
 
 /**
- * Puts the reference into `<outDir>/inputs/` under its content hash (hard link, else copy; written
+ * Puts the reference into `<outDir>/inputs/` under its content hash (clone or copy; written
  * under a temporary name and renamed, so a worker never sees half a file). Does nothing when it is
  * already there or the reference is bundled.
  */
@@ -116,14 +124,10 @@ export function stageReference(loc: ReferenceLocator, outDir: string): void {
   mkdirSync(dir, { recursive: true });
   const tmp = `${dest}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  // A copy, not a hard link: a file edited in place must not change the content-addressed copy.
+  // FICLONE makes it a copy-on-write clone where the file system can (btrfs, xfs), a plain copy elsewhere.
   if (statSync(loc.path).isDirectory()) cpSync(loc.path, tmp, { recursive: true });
-  else {
-    try {
-      linkSync(loc.path, tmp);
-    } catch {
-      copyFileSync(loc.path, tmp);
-    }
-  }
+  else copyFileSync(loc.path, tmp, constants.COPYFILE_FICLONE);
   renameSync(tmp, dest);
 }
 
