@@ -45,8 +45,20 @@ let bullmq: Promise<Bullmq> | undefined;
 
 /** Imports bullmq (once). */
 export function loadBullmq(): Promise<Bullmq> {
-  bullmq ??= import('bullmq');
+  bullmq ??= import('bullmq').catch((e: unknown) => {
+    bullmq = undefined;
+    throw missingDependency('bullmq', e);
+  });
   return bullmq;
+}
+
+function missingDependency(name: string, cause: unknown): InputError {
+  return new InputError(`the job queue needs the '${name}' package, which is not installed`, {
+    code: 'E_QUEUE_DEPENDENCY',
+    got: (cause as Error)?.message ?? String(cause),
+    hint: "Run 'npm install' in the celldeconv directory (bullmq and ioredis are regular dependencies)",
+    cause,
+  });
 }
 
 /** bullmq connection options for a URL (ioredis parses it). */
@@ -63,7 +75,9 @@ export function connectionOptions(url: string, forWorker = false): { url: string
  */
 export async function pingRedis(url: string, timeoutMs = 5000): Promise<void> {
   checkQueueUrl(url);
-  const { Redis } = await import('ioredis');
+  const { Redis } = await import('ioredis').catch((e: unknown) => {
+    throw missingDependency('ioredis', e);
+  });
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
   client.on('error', () => {}); // reported through the rejected connect/ping below
   try {
