@@ -15,6 +15,9 @@ export interface TestRedis {
 }
 
 function findRedisServer(): string | undefined {
+  // CELLDECONV_REDIS_SERVER names the binary (set it to a missing path to see the skip).
+  const given = process.env.CELLDECONV_REDIS_SERVER;
+  if (given !== undefined) return existsSync(given) ? given : undefined;
   for (const p of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server']) if (existsSync(p)) return p;
   const r = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
