@@ -12,26 +12,29 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AbortError, CelldeconvError, InputError } from '../core/errors.js';
-import { LAYERS } from '../core/keys.js';
-import { type LongRunOptions, type ProgressEvent, throwIfAborted } from '../core/progress.js';
-import { Rng } from '../core/rng.js';
+import { InputError } from '../core/errors.js';
+import type { LongRunOptions } from '../core/progress.js';
 import type { Dataset } from '../data/dataset.js';
 import { DenseMatrix } from '../data/dense.js';
 import { columnAsStrings } from '../data/frame.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { getMethod } from '../methods/registry.js';
-import type { Fitted } from '../methods/types.js';
-import { preprocessScrna } from '../preprocess/normalize.js';
-import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
-import { splitTrainTest } from '../simulate/split.js';
-import { applyGranularity, type GranularityMap, identityGranularity, validateGranularity } from './granularity.js';
+import { type GranularityMap, identityGranularity, validateGranularity } from './granularity.js';
+import {
+  type BenchmarkExecutor,
+  type BenchmarkJob,
+  type CellFailure,
+  type CellSettings,
+  type CellState,
+  inProcessExecutor,
+  methodSettingsHash,
+  type TruthState,
+} from './jobs.js';
 import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, sampleMetrics, summarize } from './metrics.js';
 import type { ReportInput } from './report.js';
-import type { BenchmarkFailure, SummaryRow, TimingRow } from './result-types.js';
+import type { SummaryRow, TimingRow } from './result-types.js';
 
-/** obs column the runner writes the (grouped) labels to. */
-export const GROUP_KEY = 'celldeconv_group';
+export { alignToTruth, GROUP_KEY } from './jobs.js';
 /** State file name inside `outDir`. */
 export const STATE_FILE = 'benchmark-state.json';
 const STATE_VERSION = 1;
@@ -76,9 +79,14 @@ export interface BenchmarkOptions extends LongRunOptions {
   resume?: boolean;
   /** Called as soon as a method fails (the run goes on); the failures are also returned. */
   onFailure?: (f: BenchmarkFailure) => void;
+  /** Where the cells are computed: in this process (default) or on a job queue (`benchmark/queue`). */
+  executor?: BenchmarkExecutor;
 }
 
-export type { BenchmarkFailure, SummaryRow, TimingRow } from './result-types.js';
+export type { SummaryRow, TimingRow } from './result-types.js';
+
+/** A method run that threw; the other methods still run. */
+export type BenchmarkFailure = CellFailure;
 
 /** What {@link runBenchmark} returns. */
 export interface BenchmarkResult {
@@ -103,23 +111,6 @@ export interface BenchmarkResult {
   nCellsMain: number;
   grid: number[];
   granularities: string[];
-}
-
-interface CellState {
-  method: string;
-  granularity: string;
-  nCells: number;
-  /** samples x truth cell types, row-major, aligned to the truth's column order. */
-  proportions: number[];
-  fitSeconds: number;
-  deconvolveSeconds: number;
-  warnings: number;
-}
-
-interface TruthState {
-  cellTypes: string[];
-  sampleNames: string[];
-  proportions: number[];
 }
 
 interface StateFile {
@@ -213,136 +204,66 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
   const saveState = () => writeFileAtomic(files.state, JSON.stringify(state));
 
   // A method's settings are part of its cell key: changing its defaults (or quick settings) recomputes it.
-  const specHash = new Map(
-    specs.map((s) => [
-      s.name,
-      sha(JSON.stringify({ d: s.defaults, q: opts.quick ? (s.quickOptions ?? null) : null, l: s.bulkLayer ?? null })),
-    ]),
-  );
+  const specHash = new Map(specs.map((s) => [s.name, methodSettingsHash(s, opts.quick ?? false)]));
   const cellKey = (method: string, g: GranularityMap, n: number) => `${method}:${specHash.get(method)}|${g.name}:${mapHash(g)}|${n}`;
   const truthKey = (g: GranularityMap, n: number) => `${g.name}:${mapHash(g)}|${n}`;
   const totalCells = specs.length * granularities.length * grid.length;
-  let doneCells = 0;
   let computed = 0;
   let resumed = 0;
   const failures: BenchmarkFailure[] = [];
-  const emit = (e: ProgressEvent) => opts.onProgress?.(e);
-  const root = new Rng(seed);
 
-  // Work that is needed at all decides whether the reference is prepared and split.
-  const pending = (g: GranularityMap, n: number) => specs.filter((s) => !state.cells[cellKey(s.name, g, n)]);
-  const anyPending = granularities.some((g) => grid.some((n) => pending(g, n).length > 0));
-  let split: { train: Dataset; test: Dataset } | undefined;
-  if (anyPending) {
-    emit({ stage: 'prepare', step: 0, total: 1, label: 'filter genes, normalise, split' });
-    const countsLayer = opts.reference.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : undefined;
-    const { dataset: prepared } = preprocessScrna(opts.reference, { layer: countsLayer, minCounts: opts.minGeneCounts ?? 3 });
-    split = splitTrainTest(prepared, {
-      labelsKey: opts.labelsKey,
-      trainFraction: opts.trainFraction,
-      groupKey: opts.groupKey,
-      seed: root.fork('split').seed,
-    });
-    emit({ stage: 'prepare', step: 1, total: 1, label: 'filter genes, normalise, split' });
-  }
-
-  const fitTimes = new Map<string, number>();
+  // The grid as a job list (granularity, then n_cells, then method: neighbours share a fit), minus
+  // the cells the state file already holds; an executor computes them, here or on a job queue.
+  const jobs: BenchmarkJob[] = [];
   for (const g of granularities) {
-    const fits = new Map<string, Fitted | null>();
-    const train = split ? applyGranularity(split.train, opts.labelsKey, g, GROUP_KEY) : undefined;
-    const test = split ? applyGranularity(split.test, opts.labelsKey, g, GROUP_KEY) : undefined;
     for (const n of grid) {
-      throwIfAborted(opts.signal);
-      const todo = pending(g, n);
-      if (todo.length === 0) {
-        doneCells += specs.length;
-        resumed += specs.length;
-        continue;
-      }
-      doneCells += specs.length - todo.length;
-      resumed += specs.length - todo.length;
-      const simLabel = `${g.name} n=${n}`;
-      const sim = simulatePseudobulks(test as Dataset, {
-        labelsKey: GROUP_KEY,
-        nSamples,
-        nCells: n,
-        seed: root.fork(`simulate|${g.name}|${n}`).seed,
-        posterior: opts.simulation?.posterior,
-        likelihood: opts.simulation?.likelihood,
-        aggregation: opts.simulation?.aggregation,
-        signal: opts.signal,
-        onProgress: (e) => emit({ ...e, label: simLabel }),
-      });
-      const truth = sim.truth;
-      state.truths[truthKey(g, n)] = {
-        cellTypes: truth.cellTypes,
-        sampleNames: sim.bulk.obsNames,
-        proportions: Array.from(truth.proportions.data),
-      };
-      for (const spec of todo) {
-        // One start/end pair per cell (the CLI prints "benchmark nnls [fine] n=100 (3/12): done in 1.2 s").
-        const label = `${spec.name} [${g.name}] n=${n} (${doneCells + 1}/${totalCells})`;
-        emit({ stage: 'benchmark', step: 0, total: 1, label });
-        let fitted = fits.get(spec.name);
-        if (fitted === null) {
-          doneCells++;
-          continue; // fit failed at this granularity; recorded once
+      for (const spec of specs) {
+        const key = cellKey(spec.name, g, n);
+        if (state.cells[key]) {
+          resumed++;
+          continue;
         }
-        const forward = (e: ProgressEvent) => emit({ ...e, label: `${spec.name} [${g.name}]${e.label ? ` ${e.label}` : ''}` });
-        if (fitted === undefined) {
-          const t0 = performance.now();
-          try {
-            fitted = await spec.fit(train as Dataset, {
-              labelsKey: GROUP_KEY,
-              layer: LAYERS.rawCounts,
-              seed: root.fork(`fit|${spec.name}|${g.name}`).seed,
-              options: { ...(opts.quick ? (spec.quickOptions ?? {}) : {}), ...(opts.methodOptions?.[spec.name] ?? {}) },
-              signal: opts.signal,
-              onProgress: forward,
-            });
-            fits.set(spec.name, fitted);
-            fitTimes.set(`${spec.name}|${g.name}`, (performance.now() - t0) / 1000);
-          } catch (e) {
-            if (e instanceof AbortError) throw e;
-            fits.set(spec.name, null);
-            failures.push({ method: spec.name, granularity: g.name, stage: 'fit', ...describe(e) });
-            opts.onFailure?.(failures[failures.length - 1] as BenchmarkFailure);
-            doneCells++;
-            continue;
-          }
-        }
-        const t1 = performance.now();
-        try {
-          const res = await fitted.deconvolve(sim.bulk, {
-            ...(spec.bulkLayer ? { layer: spec.bulkLayer } : {}),
-            seed: root.fork(`deconvolve|${spec.name}|${g.name}|${n}`).seed,
-            signal: opts.signal,
-            onProgress: forward,
-          });
-          const seconds = (performance.now() - t1) / 1000;
-          const aligned = alignToTruth(res.proportions, res.cellTypes, truth.cellTypes, spec.name);
-          state.cells[cellKey(spec.name, g, n)] = {
-            method: spec.name,
-            granularity: g.name,
-            nCells: n,
-            proportions: Array.from(aligned.data),
-            fitSeconds: fitTimes.get(`${spec.name}|${g.name}`) ?? 0,
-            deconvolveSeconds: seconds,
-            warnings: res.diagnostics.warnings.length,
-          };
-          saveState();
-          computed++;
-        } catch (e) {
-          if (e instanceof AbortError) throw e;
-          failures.push({ method: spec.name, granularity: g.name, nCells: n, stage: 'deconvolve', ...describe(e) });
-          opts.onFailure?.(failures[failures.length - 1] as BenchmarkFailure);
-        }
-        doneCells++;
-        emit({ stage: 'benchmark', step: 1, total: 1, label });
+        const label = `${spec.name} [${g.name}] n=${n} (${resumed + jobs.length + 1}/${totalCells})`;
+        jobs.push({ key, truthKey: truthKey(g, n), method: spec.name, granularity: g, nCells: n, label });
       }
     }
-    // Fits of this granularity are done: free what they hold (tfjs tensors) when they offer a dispose().
-    for (const f of fits.values()) f?.dispose?.();
+  }
+  const cellSettings: CellSettings = {
+    seed,
+    labelsKey: opts.labelsKey,
+    nSamples,
+    trainFraction: opts.trainFraction,
+    groupKey: opts.groupKey,
+    simulation: opts.simulation,
+    minGeneCounts: opts.minGeneCounts ?? 3,
+    quick: opts.quick ?? false,
+    methodOptions: opts.methodOptions,
+  };
+  const failedFits = new Set<string>();
+  if (jobs.length > 0) {
+    await (opts.executor ?? inProcessExecutor).run(jobs, {
+      reference: opts.reference,
+      settings: cellSettings,
+      settingsHash,
+      outDir,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      onOutcome: (o) => {
+        state.truths[o.truthKey] = o.truth;
+        if (o.cell) {
+          state.cells[o.key] = o.cell;
+          saveState();
+          computed++;
+        }
+        // A fit failure is reported once per method x granularity (queue workers may each meet it).
+        const f = o.failure;
+        if (f && !(f.stage === 'fit' && failedFits.has(`${f.method}|${f.granularity}`))) {
+          if (f.stage === 'fit') failedFits.add(`${f.method}|${f.granularity}`);
+          failures.push(f);
+          opts.onFailure?.(f);
+        }
+      },
+    });
   }
   saveState();
   return writeOutputs(opts, state, {
@@ -526,46 +447,6 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     grid: ctx.grid,
     granularities: ctx.granularities.map((g) => g.name),
   };
-}
-
-/**
- * Reorders predicted columns to the truth's cell types (by name) and renormalises rows to sum 1
- * (PyDeconv's benchmark calls models with ratio=False; MSE needs proportions).
- */
-export function alignToTruth(
-  pred: DenseMatrix,
-  predTypes: readonly string[],
-  truthTypes: readonly string[],
-  method: string,
-): DenseMatrix<Float64Array> {
-  const idx = truthTypes.map((t) => predTypes.indexOf(t));
-  const missing = truthTypes.filter((_, k) => (idx[k] as number) < 0);
-  if (missing.length > 0) {
-    throw new InputError(`method '${method}' returned different cell types than the pseudobulks`, {
-      code: 'E_CELLTYPE_MISMATCH',
-      got: predTypes,
-      expected: truthTypes,
-      hint: 'The method must predict the labels it was fitted on',
-    });
-  }
-  const M = pred.rows;
-  const K = truthTypes.length;
-  const out = new Float64Array(M * K);
-  for (let i = 0; i < M; i++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) {
-      const v = pred.get(i, idx[k] as number);
-      out[i * K + k] = v;
-      s += v;
-    }
-    if (s > 0 && Math.abs(s - 1) > 1e-9) for (let k = 0; k < K; k++) out[i * K + k] = (out[i * K + k] as number) / s;
-  }
-  return new DenseMatrix(M, K, out);
-}
-
-function describe(e: unknown): { code?: string; message: string } {
-  if (e instanceof CelldeconvError) return { code: e.code, message: e.message };
-  return { message: (e as Error)?.message ?? String(e) };
 }
 
 /** Cheap identity of a reference: shape, a hash of the names and the label counts. */

@@ -85,6 +85,10 @@ for (const be of await backendsUnderTest()) {
       assert.ok(last < first / 20, `mse ${first} -> ${last}`);
       assert.ok(Math.abs(a.w[1]! + 2) < 0.2 && Math.abs(a.w[4]! - 3) < 0.2, `w ${a.w}`);
       assert.ok(events.some((e) => e.metrics?.val_w0 !== undefined));
+      // Throughput (cells/s = rows of the batches per second) rides on every progress event, not in the history.
+      const final = events[events.length - 1]!;
+      assert.ok((final.metrics?.['cells/s'] ?? 0) > 0, JSON.stringify(final.metrics));
+      assert.equal(a.history.epochs[0]!.train['cells/s'], undefined);
       const b = await fit(3, 60);
       assert.deepEqual(b.w, a.w);
     });

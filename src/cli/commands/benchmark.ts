@@ -154,6 +154,8 @@ export const benchmarkCommand: CommandSpec = {
     '  celldeconv benchmark --reference ref.h5ad --labels cell_type --granularity coarse.json,fine.json \\',
     '      --methods all --n 400 --cells 100 --cells-grid 10,25,50,100,250,500,1000 --seed 0 --out bench',
     'Re-running with the same --out, seed and settings skips the method x setting cells already done.',
+    'With --queue redis://HOST:PORT each cell becomes a job for `celldeconv worker` processes (any machines that',
+    'reach Redis and see --out at the same path); results are identical to a run without --queue.',
   ].join('\n'),
   options: {
     ...REFERENCE_OPTIONS,
@@ -170,6 +172,8 @@ export const benchmarkCommand: CommandSpec = {
     'train-fraction': { type: 'string', description: 'Fraction of cells used to fit the methods', default: '0.5', valueName: 'F' },
     out: { type: 'string', short: 'o', description: 'Output directory', valueName: 'DIR' },
     ...RUN_OPTIONS,
+    queue: { type: 'string', description: 'Run the cells on a job queue for `celldeconv worker`s', valueName: 'redis://HOST:PORT' },
+    'queue-name': { type: 'string', description: 'Queue name (with --queue)', default: 'celldeconv-benchmark', valueName: 'NAME' },
   },
   async run(ctx) {
     const { args, out, signal } = ctx;
@@ -187,9 +191,27 @@ export const benchmarkCommand: CommandSpec = {
       trainFraction: optNumber(args, 'train-fraction', 0.5, { min: 0.01, max: 0.99 }),
     };
     const granularities = resolveGranularities(optList(args, 'granularity')) ?? (refName === 'pbmc3k' ? pbmc3kGranularities() : undefined);
+    const queueUrl = optString(args, 'queue');
+    let executor: BenchmarkOptions['executor'];
+    if (queueUrl !== undefined) {
+      // bullmq is loaded only with --queue (and by the worker command).
+      const [{ queueExecutor }, { locateReference }, { checkQueueUrl, redactUrl }] = await Promise.all([
+        import('../../benchmark/queue/executor.js'),
+        import('../../benchmark/queue/inputs.js'),
+        import('../../benchmark/queue/connection.js'),
+      ]);
+      checkQueueUrl(queueUrl);
+      executor = queueExecutor({
+        url: queueUrl,
+        name: optString(args, 'queue-name'),
+        reference: locateReference(refName, refName === 'pbmc3k'),
+      });
+      out.info(`cells go to the job queue at ${redactUrl(queueUrl)}; start workers with: celldeconv worker --queue URL`);
+    }
     out.info(`reading ${refName} ...`);
     const reference = await loadReference(refName, signal);
     return runAndReport(out, signal, {
+      executor,
       reference,
       labelsKey,
       granularities,

@@ -12,6 +12,7 @@ import { methodsCommand } from './methods.js';
 import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
+import { workerCommand } from './worker.js';
 
 export const COMMANDS: CommandSpec[] = [
   infoCommand,
@@ -23,4 +24,5 @@ export const COMMANDS: CommandSpec[] = [
   signatureCommand,
   deconvolveCommand,
   trainCommand,
+  workerCommand,
 ];
