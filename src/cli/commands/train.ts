@@ -19,7 +19,22 @@ import { type CommandSpec, firstPositional, type OptionSpec } from '../command.j
 import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** Flags of `train` itself (and the global ones): never taken for a method option. */
-const OWN_FLAGS = new Set(['reference', 'labels', 'checkpoint-every', 'resume', 'out', 'layer', 'seed', 'backend', 'quick', 'set', 'help', 'json', 'quiet', 'debug']);
+const OWN_FLAGS = new Set([
+  'reference',
+  'labels',
+  'checkpoint-every',
+  'resume',
+  'out',
+  'layer',
+  'seed',
+  'backend',
+  'quick',
+  'set',
+  'help',
+  'json',
+  'quiet',
+  'debug',
+]);
 
 /**
  * The flags `train <method>` derives from the method's option schema: one string flag per option
