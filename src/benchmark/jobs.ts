@@ -22,6 +22,7 @@ import { preprocessScrna } from '../preprocess/normalize.js';
 import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
 import { splitTrainTest } from '../simulate/split.js';
 import { applyGranularity, type GranularityMap } from './granularity.js';
+import type { BenchmarkFailure } from './result-types.js';
 
 /** obs column the runner writes the (grouped) labels to. */
 export const GROUP_KEY = 'celldeconv_group';
@@ -71,15 +72,8 @@ export interface TruthState {
   proportions: number[];
 }
 
-/** A method run that threw; the other methods still run. */
-export interface CellFailure {
-  method: string;
-  granularity: string;
-  nCells?: number;
-  stage: 'fit' | 'deconvolve';
-  code?: string;
-  message: string;
-}
+/** A method run that threw; the other methods still run (the row type the report shows). */
+export type CellFailure = BenchmarkFailure;
 
 /** What computing one job gives: the truth, and either the cell or a failure (or neither: fit failed earlier). */
 export interface CellOutcome {
