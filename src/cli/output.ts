@@ -135,7 +135,10 @@ export class Output {
     if (now - this.lastLine < this.heartbeatMs) return;
     let latest: ActiveStep | undefined;
     for (const a of this.active.values()) if (!latest || a.updated >= latest.updated) latest = a;
-    if (!latest) return this.stopHeartbeat();
+    if (!latest) {
+      this.stopHeartbeat();
+      return;
+    }
     this.lastLine = now;
     this.stderr.write(`${statusLine(latest.e, now - latest.started)}\n`);
   }
