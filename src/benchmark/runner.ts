@@ -27,7 +27,10 @@ import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
 import { splitTrainTest } from '../simulate/split.js';
 import { applyGranularity, type GranularityMap, identityGranularity, validateGranularity } from './granularity.js';
 import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, type Summary, sampleMetrics, summarize } from './metrics.js';
+import { writePredictions } from './predictions-csv.js';
+import { type QuickSettings, quickSettings } from './quick-settings.js';
 import { type ReportInput, renderReport } from './report.js';
+import { CurveRecorder, type TrainingCurve } from './training-curve.js';
 
 /** obs column the runner writes the (grouped) labels to. */
 export const GROUP_KEY = 'celldeconv_group';
@@ -75,6 +78,13 @@ export interface BenchmarkOptions extends LongRunOptions {
   resume?: boolean;
   /** Called as soon as a method fails (the run goes on); the failures are also returned. */
   onFailure?: (f: BenchmarkFailure) => void;
+  /**
+   * Ask every method for 90% intervals (`deconvolve` option `intervals: true`: MixupVI's posterior
+   * draws, the signature methods' gene bootstrap); the report shows them and their coverage.
+   */
+  intervals?: boolean;
+  /** Significant digits of the numbers in the CSV files (default 6). */
+  precision?: number;
 }
 
 /** One row of the summary: a metric's distribution for one method x granularity x n_cells. */
@@ -124,9 +134,27 @@ export interface BenchmarkResult {
   resumed: number;
   /** The method shown in the report's scatter. */
   reportMethod?: string;
+  /** Per granularity: the directory holding truth.csv and one <method>.csv of predictions (main n_cells). */
+  predictions: Record<string, string>;
+  /** The quick settings this run used (empty unless `quick`). */
+  quickSettings: QuickSettings[];
+  /** Per method x granularity: share of true proportions inside the method's intervals (when it gave any). */
+  coverage: CoverageRow[];
   nCellsMain: number;
   grid: number[];
   granularities: string[];
+}
+
+/** How often the truth fell inside a method's intervals, at the main n_cells. */
+export interface CoverageRow {
+  method: string;
+  granularity: string;
+  /** Nominal level of the intervals (0.9 for 5th-95th percentiles). */
+  level: number;
+  /** Share of (sample, cell type) pairs whose true proportion lies in [lower, upper]. */
+  coverage: number;
+  /** Mean interval width. */
+  meanWidth: number;
 }
 
 interface CellState {
@@ -138,6 +166,9 @@ interface CellState {
   fitSeconds: number;
   deconvolveSeconds: number;
   warnings: number;
+  /** Interval bounds aligned like `proportions`, when the method gave them. */
+  lower?: number[];
+  upper?: number[];
 }
 
 interface TruthState {
@@ -152,6 +183,8 @@ interface StateFile {
   settingsHash: string;
   truths: Record<string, TruthState>;
   cells: Record<string, CellState>;
+  /** Training curves of the fits, by `method|granularity`. */
+  curves?: Record<string, TrainingCurve>;
 }
 
 function sha(s: string): string {
@@ -223,6 +256,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
     minGeneCounts: opts.minGeneCounts ?? 3,
     quick: opts.quick ?? false,
     methodOptions: opts.methodOptions ?? {},
+    ...(opts.intervals ? { intervals: true } : {}),
   };
   const settingsHash = sha(JSON.stringify(settings));
   let state: StateFile = { version: STATE_VERSION, seed, settingsHash, truths: {}, cells: {} };
@@ -240,7 +274,14 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
   const specHash = new Map(
     specs.map((s) => [
       s.name,
-      sha(JSON.stringify({ d: s.defaults, q: opts.quick ? (s.quickOptions ?? null) : null, l: s.bulkLayer ?? null })),
+      sha(
+        JSON.stringify({
+          d: s.defaults,
+          q: opts.quick ? (s.quickOptions ?? null) : null,
+          l: s.bulkLayer ?? null,
+          ...(s.benchmarkOptions ? { b: s.benchmarkOptions } : {}),
+        }),
+      ),
     ]),
   );
   const cellKey = (method: string, g: GranularityMap, n: number) => `${method}:${specHash.get(method)}|${g.name}:${mapHash(g)}|${n}`;
@@ -315,16 +356,26 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
         const forward = (e: ProgressEvent) => emit({ ...e, label: `${spec.name} [${g.name}]${e.label ? ` ${e.label}` : ''}` });
         if (fitted === undefined) {
           const t0 = performance.now();
+          const curve = new CurveRecorder();
           try {
             fitted = await spec.fit(train as Dataset, {
               labelsKey: GROUP_KEY,
               layer: LAYERS.rawCounts,
               seed: root.fork(`fit|${spec.name}|${g.name}`).seed,
-              options: { ...(opts.quick ? (spec.quickOptions ?? {}) : {}), ...(opts.methodOptions?.[spec.name] ?? {}) },
+              options: {
+                ...(spec.benchmarkOptions ?? {}),
+                ...(opts.quick ? (spec.quickOptions ?? {}) : {}),
+                ...(opts.methodOptions?.[spec.name] ?? {}),
+              },
               signal: opts.signal,
-              onProgress: forward,
+              onProgress: (e) => {
+                curve.record(e);
+                forward(e);
+              },
             });
             fits.set(spec.name, fitted);
+            const points = curve.points();
+            if (points.length > 0) (state.curves ??= {})[`${spec.name}|${g.name}`] = { method: spec.name, granularity: g.name, points };
             fitTimes.set(`${spec.name}|${g.name}`, (performance.now() - t0) / 1000);
           } catch (e) {
             if (e instanceof AbortError) throw e;
@@ -340,11 +391,20 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
           const res = await fitted.deconvolve(sim.bulk, {
             ...(spec.bulkLayer ? { layer: spec.bulkLayer } : {}),
             seed: root.fork(`deconvolve|${spec.name}|${g.name}|${n}`).seed,
+            ...(opts.intervals ? { options: { intervals: true } } : {}),
             signal: opts.signal,
             onProgress: forward,
           });
           const seconds = (performance.now() - t1) / 1000;
           const aligned = alignToTruth(res.proportions, res.cellTypes, truth.cellTypes, spec.name);
+          // Bounds are reordered like the proportions but not renormalised (they are not proportions of one sample).
+          const bounds =
+            res.lower && res.upper
+              ? {
+                  lower: Array.from(alignToTruth(res.lower, res.cellTypes, truth.cellTypes, spec.name, false).data),
+                  upper: Array.from(alignToTruth(res.upper, res.cellTypes, truth.cellTypes, spec.name, false).data),
+                }
+              : {};
           state.cells[cellKey(spec.name, g, n)] = {
             method: spec.name,
             granularity: g.name,
@@ -353,6 +413,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
             fitSeconds: fitTimes.get(`${spec.name}|${g.name}`) ?? 0,
             deconvolveSeconds: seconds,
             warnings: res.diagnostics.warnings.length,
+            ...bounds,
           };
           saveState();
           computed++;
@@ -371,6 +432,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
   saveState();
   return writeOutputs(opts, state, {
     specs: specs.map((s) => s.name),
+    quickSettings: opts.quick ? quickSettings(specs, opts.methodOptions) : [],
     granularities,
     grid,
     nMain,
@@ -387,6 +449,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
 
 interface OutputContext {
   specs: string[];
+  quickSettings: QuickSettings[];
   granularities: GranularityMap[];
   grid: number[];
   nMain: number;
@@ -400,9 +463,14 @@ interface OutputContext {
   truthKey: (g: GranularityMap, n: number) => string;
 }
 
-/** Formats a number for the CSV files: shortest round-trip representation, so bytes are stable. */
-function num(v: number): string {
-  return Number.isNaN(v) ? 'NaN' : String(v);
+/**
+ * Formats a number for the CSV files with `digits` significant digits (then the shortest form of
+ * that value: 0.1 not 0.100000), so bytes are stable and files stay readable.
+ */
+export function formatCsvNumber(v: number, digits = 6): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v) || v === 0) return String(v);
+  return String(Number(v.toPrecision(digits)));
 }
 
 function csvCell(s: string): string {
@@ -410,6 +478,19 @@ function csvCell(s: string): string {
 }
 
 async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: OutputContext): Promise<BenchmarkResult> {
+  const digits = opts.precision ?? 6;
+  if (!Number.isInteger(digits) || digits < 1 || digits > 17) {
+    throw new InputError('precision must be an integer from 1 to 17 (significant digits)', {
+      code: 'E_BENCH_OPTION',
+      field: 'precision',
+      got: digits,
+      expected: 'e.g. 6',
+    });
+  }
+  const num = (v: number) => formatCsvNumber(v, digits);
+  const scatters: NonNullable<ReportInput['scatters']> = [];
+  const cellTypeRows: NonNullable<ReportInput['cellTypes']> = [];
+  const coverage: CoverageRow[] = [];
   const results: string[] = ['method,granularity,n_cells,sample,metric,value'];
   const byType: string[] = ['method,granularity,n_cells,cell_type,metric,value'];
   const summary: SummaryRow[] = [];
@@ -446,6 +527,16 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
         const ct = cellTypeMetrics(truth, pred);
         for (let k = 0; k < K; k++) {
           for (const m of CELLTYPE_METRICS) byType.push(`${prefix},${csvCell(tr.cellTypes[k] as string)},${m},${num(ct[m][k] as number)}`);
+          if (n === ctx.nMain) {
+            for (const m of CELLTYPE_METRICS)
+              cellTypeRows.push({ method, granularity: g.name, cellType: tr.cellTypes[k] as string, metric: m, value: ct[m][k] as number });
+          }
+        }
+        if (n === ctx.nMain) {
+          const lower = cell.lower ? new DenseMatrix(M, K, Float64Array.from(cell.lower)) : undefined;
+          const upper = cell.upper ? new DenseMatrix(M, K, Float64Array.from(cell.upper)) : undefined;
+          scatters.push({ method, granularity: g.name, cellTypes: tr.cellTypes, sampleNames: tr.sampleNames, truth, pred, lower, upper });
+          if (lower && upper) coverage.push({ method, granularity: g.name, level: 0.9, ...intervalCoverage(truth, lower, upper) });
         }
         for (const m of CELLTYPE_METRICS)
           summary.push({ method, granularity: g.name, nCells: n, metric: `celltype_${m}`, ...summarize(ct[m]) });
@@ -489,6 +580,12 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     }
   }
 
+  const predictionFiles = writePredictions(
+    ctx.outDir,
+    ctx.granularities.map((g) => g.name),
+    scatters,
+    num,
+  );
   writeFileAtomic(ctx.files.results, `${results.join('\n')}\n`);
   writeFileAtomic(ctx.files.resultsByCellType, `${byType.join('\n')}\n`);
   const sCols = ['n', 'nExcluded', 'mean', 'median', 'q1', 'q3', 'iqr', 'min', 'max'] as const;
@@ -509,10 +606,12 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     trainFraction: opts.trainFraction ?? 0.5,
     groupKey: opts.groupKey ?? null,
     simulation: { posterior: false, likelihood: 'fractions', aggregation: 'mean', ...(opts.simulation ?? {}) },
+    intervals: opts.intervals ?? false,
+    precision: digits,
   };
   writeFileAtomic(
     ctx.files.summaryJson,
-    `${JSON.stringify({ settings: settingsOut, rows: summary.map((r) => ({ ...r, ...Object.fromEntries(sCols.map((c) => [c, Number.isNaN(r[c]) ? null : r[c]])) })), failures: ctx.failures }, null, 1)}\n`,
+    `${JSON.stringify({ settings: settingsOut, rows: summary.map((r) => ({ ...r, ...Object.fromEntries(sCols.map((c) => [c, Number.isNaN(r[c]) ? null : r[c]])) })), failures: ctx.failures, quickSettings: ctx.quickSettings, coverage }, null, 1)}\n`,
   );
   writeFileAtomic(ctx.files.timings, `${JSON.stringify({ seed: ctx.seed, unit: 'seconds', rows: timings }, null, 1)}\n`);
 
@@ -532,6 +631,13 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     summary,
     timings,
     scatter,
+    scatters,
+    cellTypes: cellTypeRows,
+    curves: Object.values(state.curves ?? {}).filter(
+      (c) => ctx.specs.includes(c.method) && ctx.granularities.some((g) => g.name === c.granularity),
+    ),
+    coverage,
+    quickSettings: ctx.quickSettings,
     failures: ctx.failures,
   });
   writeFileAtomic(ctx.files.report, html);
@@ -544,6 +650,9 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     computed: ctx.computed,
     resumed: ctx.resumed,
     reportMethod: scatter?.method,
+    quickSettings: ctx.quickSettings,
+    coverage,
+    predictions: predictionFiles,
     nCellsMain: ctx.nMain,
     grid: ctx.grid,
     granularities: ctx.granularities.map((g) => g.name),
@@ -559,6 +668,7 @@ export function alignToTruth(
   predTypes: readonly string[],
   truthTypes: readonly string[],
   method: string,
+  renormalise = true,
 ): DenseMatrix<Float64Array> {
   const idx = truthTypes.map((t) => predTypes.indexOf(t));
   const missing = truthTypes.filter((_, k) => (idx[k] as number) < 0);
@@ -580,9 +690,27 @@ export function alignToTruth(
       out[i * K + k] = v;
       s += v;
     }
-    if (s > 0 && Math.abs(s - 1) > 1e-9) for (let k = 0; k < K; k++) out[i * K + k] = (out[i * K + k] as number) / s;
+    if (renormalise && s > 0 && Math.abs(s - 1) > 1e-9) for (let k = 0; k < K; k++) out[i * K + k] = (out[i * K + k] as number) / s;
   }
   return new DenseMatrix(M, K, out);
+}
+
+/** Share of true proportions inside [lower, upper] and the mean width of the intervals. */
+export function intervalCoverage(truth: DenseMatrix, lower: DenseMatrix, upper: DenseMatrix): { coverage: number; meanWidth: number } {
+  let inside = 0;
+  let width = 0;
+  const n = truth.rows * truth.cols;
+  for (let i = 0; i < truth.rows; i++) {
+    for (let k = 0; k < truth.cols; k++) {
+      const t = truth.get(i, k);
+      const lo = lower.get(i, k);
+      const hi = upper.get(i, k);
+      // A small tolerance: the bounds went through the state file as float64 (exact) but a true 0 may be predicted as -1e-17.
+      if (t >= lo - 1e-12 && t <= hi + 1e-12) inside++;
+      width += hi - lo;
+    }
+  }
+  return { coverage: n > 0 ? inside / n : Number.NaN, meanWidth: n > 0 ? width / n : Number.NaN };
 }
 
 function describe(e: unknown): { code?: string; message: string } {

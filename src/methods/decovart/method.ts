@@ -510,6 +510,9 @@ export const decovart: MethodSpec<DecovartOptions> = {
   reference: 'Chassagnol et al., DeCovarT, a multivariate Gaussian model for deconvolution using cell-type covariance structure (preprint)',
   defaults: DECOVART_DEFAULTS,
   quickOptions: DECOVART_QUICK,
+  // A granularity with a 1-cell type (PBMC3k's platelets in a train split) would fail the fit; the
+  // benchmark pools that type's covariance instead (with a W_ warning), as `tooFewCells: 'pooled'`.
+  benchmarkOptions: { tooFewCells: 'pooled' },
   bulkLayer: LAYERS.relativeCounts,
   /** Reads a model written by `save` (e.g. `celldeconv train decovart --out DIR`). */
   async load(dir: string): Promise<Fitted> {
