@@ -105,6 +105,8 @@ export class Output {
         const now = Date.now();
         this.active.set(key, { e, started: this.started.get(key) ?? now, updated: now });
         this.startHeartbeat();
+        // Synchronous work (a solver loop) starves the timer: its own events carry the line then.
+        this.beat();
       }
       if (done) this.started.delete(key);
     };
@@ -118,7 +120,7 @@ export class Output {
 
   private startHeartbeat(): void {
     if (this.heartbeat) return;
-    this.lastLine = Date.now();
+    if (this.active.size <= 1) this.lastLine = Date.now();
     // Checks 10x per period so a line is never more than 1.1 periods apart; unref: never keeps the process alive.
     this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.floor(this.heartbeatMs / 10)));
     this.heartbeat.unref?.();

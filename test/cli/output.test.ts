@@ -77,3 +77,17 @@ test('statusLine: percent, elapsed and a linear estimate', async () => {
   assert.equal(statusLine({ stage: 'read', step: 7 }, 2000), 'read: step 7, 2s elapsed, no estimate (total unknown)');
   assert.equal(formatDuration(3_700_000), '1h01m');
 });
+
+test('progress without a terminal: synchronous work (no timer can fire) still gets its status lines from its own events', () => {
+  const e = capture();
+  const out = new Output({ json: false, quiet: false, debug: false, stdout: capture().stream, stderr: e.stream, heartbeatMs: 30 });
+  const p = out.progress();
+  const t0 = Date.now();
+  let step = 0;
+  // a busy loop of 100 ms reporting progress, as a solver does between samples
+  while (Date.now() - t0 < 100) p({ stage: 'bootstrap', label: 'dwls', step: ++step, total: 1e9 });
+  const lines = e.text().trim().split('\n');
+  assert.ok(lines.length >= 2 && lines.length <= 5, e.text());
+  for (const l of lines) assert.match(l, /^bootstrap dwls: 0% \(\d+\/1000000000\), 0s elapsed, about \S+ left$/);
+  out.close();
+});
