@@ -34,7 +34,7 @@ const MEANING: Record<string, string> = {
   nSamples: 'simulated training pseudobulks',
   adaptiveSteps: 'adaptive-stage steps',
   nTrials: 'hyper-parameter trials',
-  patience: 'early-stopping patience (epochs)',
+  patience: 'early-stopping patience, epochs',
   glassoPathLength: 'graphical-lasso penalties tried',
   nCellsPerPseudobulk: 'cells per training pseudobulk',
   nEpochsKlWarmup: 'KL warm-up epochs',
