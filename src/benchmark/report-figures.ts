@@ -103,7 +103,7 @@ export function scatterGridSpec(
     config: FIGURE_CONFIG,
     data: { values },
     facet: { field: 'method', type: 'nominal', sort: methods, title: null },
-    columns: Math.min(5, methods.length),
+    columns: Math.min(4, methods.length),
     spec: {
       width: 150,
       height: 150,
