@@ -227,39 +227,50 @@ export function timingSpec(
   } as unknown as vl.TopLevelSpec;
 }
 
-/** One small panel per (method, granularity) x metric: the epoch curve of each training series. */
+/**
+ * Training curves: for each fit (method at a granularity) a block of small panels, one per metric
+ * it reported (loss terms, then val_*), each panel with its own y axis, one line per training series
+ * (trial, member). Built as plain concatenated views: facets with independent scales over runs that
+ * report different metrics mislabel the panels.
+ */
 export function curvesSpec(curves: readonly TrainingCurve[]): vl.TopLevelSpec {
   const values: Record<string, unknown>[] = [];
+  const blocks: Record<string, unknown>[] = [];
+  const order = (a: string, b: string) =>
+    Number(a.startsWith('val_')) - Number(b.startsWith('val_')) || (a === 'loss' ? -1 : b === 'loss' ? 1 : a < b ? -1 : 1);
   for (const c of curves) {
+    const run = `${c.method} [${c.granularity}]`;
+    const metrics = new Set<string>();
     for (const p of c.points) {
       for (const [metric, value] of Object.entries(p.metrics)) {
-        values.push({ run: `${c.method} [${c.granularity}]`, series: p.series || c.method, epoch: p.epoch + 1, metric, value });
+        metrics.add(metric);
+        values.push({ run, series: p.series || c.method, epoch: p.epoch + 1, metric, value });
       }
     }
+    const series = new Set(c.points.map((p) => p.series)).size;
+    blocks.push({
+      title: { text: `${run}${series > 1 ? ` (${series} runs)` : ''}`, anchor: 'start', fontSize: 12 },
+      columns: 6,
+      concat: [...metrics].sort(order).map((metric) => ({
+        title: { text: metric, fontSize: 11, fontWeight: 'normal' },
+        width: 120,
+        height: 70,
+        transform: [{ filter: `datum.run === ${JSON.stringify(run)} && datum.metric === ${JSON.stringify(metric)}` }],
+        mark: { type: 'line', point: { size: 6 }, strokeWidth: 1.2 },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', title: null, axis: { tickMinStep: 1, format: 'd' } },
+          y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: null, axis: { format: '.3~g', tickCount: 4 } },
+          color: { field: 'series', type: 'nominal', legend: null },
+        },
+      })),
+    });
   }
-  const metrics = [...new Set(values.map((v) => v.metric as string))].sort(
-    (a, b) => Number(a.startsWith('val_')) - Number(b.startsWith('val_')) || (a === 'loss' ? -1 : b === 'loss' ? 1 : a < b ? -1 : 1),
-  );
   return {
     $schema: SCHEMA,
-    title: 'Training curves (mean per epoch; val_* on the validation set)',
+    title: 'Training curves (mean per epoch; val_* on the validation set; x: epoch)',
     config: FIGURE_CONFIG,
     data: { values },
-    facet: {
-      row: { field: 'run', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } },
-      column: { field: 'metric', type: 'nominal', sort: metrics, title: null },
-    },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 120,
-      height: 80,
-      mark: { type: 'line', point: { size: 8 }, strokeWidth: 1.2 },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-        y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: null, axis: { format: '~g' } },
-        color: { field: 'series', type: 'nominal', legend: null },
-      },
-    },
+    vconcat: blocks,
   } as unknown as vl.TopLevelSpec;
 }
 
