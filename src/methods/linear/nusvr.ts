@@ -263,7 +263,7 @@ export function cibersortPValues(ctx: SampleStatisticsContext<Opts>): number[] {
   const P = options.permutations;
   // The pool: every entry of the mixtures on the genes in use (R: as.list(data.matrix(Y))).
   const pool = new Float64Array(rows.length * G);
-  rows.forEach((i, r) => pool.set(Y.row(i), r * G));
+  for (let r = 0; r < rows.length; r++) pool.set(Y.row(rows[r]!), r * G);
   const rng = new Rng(ctx.seed).fork('cibersort-permutations');
   const prep = nusvrSolver.prepare(S, G, C, options, ctx.seed);
   const yr = new Float64Array(G);
