@@ -4,14 +4,17 @@
  * reference generator's synthetic data, both timed in the same run.
  *
  * Cases: 400 samples x 500 genes x 9 types and 400 samples x 1,400 genes x 17 types (generated
- * with `make_synthetic.py` into a temporary directory). Our time = fit + deconvolve in this
- * process (CSV reading excluded), once with one thread and once with the automatic choice (two
- * worker threads when the work pays off). Python time = the harness's `solve_s` (numerical work
- * only). Slow Python methods (RLR, DWLS, nu-SVR) are timed on the first 40 (500 x 9) or 10
- * (1,400 x 17) samples (BENCH_PY_SAMPLES_SLOW overrides) and scaled to all samples linearly
- * (samples are independent); the table says so.
+ * with `make_synthetic.py` into a temporary directory). Both sides are timed alike: in one process,
+ * CSV reading excluded, one untimed warm-up call and then BENCH_REPEATS (5) timed calls, the median
+ * wall time and the median CPU time (the whole process, all threads) reported. Ours = fit +
+ * deconvolve, with one thread (the fair comparison) and with the automatic choice (two worker
+ * threads when the work pays off; wall only). Python = the reference's solver function (the call
+ * linear_ref.py's main makes; bench/py_linear_timed.py) with single-threaded BLAS
+ * (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1). Slow Python methods (RLR, DWLS, nu-SVR)
+ * are timed on the first 40 (500 x 9) or 10 (1,400 x 17) samples (BENCH_PY_SAMPLES_SLOW overrides)
+ * and scaled to all samples linearly (samples are independent); the table says so.
  *
- * Environment: BENCH_METHODS (default ols,nnls,rlr,wnnls,dwls,nusvr), BENCH_PY_SAMPLES_SLOW, BENCH_CASES
+ * Environment: BENCH_METHODS (default ols,nnls,rlr,wnnls,dwls,nusvr), BENCH_REPEATS, BENCH_PY_SAMPLES_SLOW, BENCH_CASES
  * (e.g. "500x9"), BENCH_NO_PYTHON=1.
  * The data come from the Python generator, so without `/usr/bin/python3` + numpy/scipy/pandas/
  * statsmodels/sklearn (or without ../shared/reference) the bench prints why and does nothing.
@@ -35,6 +38,8 @@ const REF = fileURLToPath(new URL('../../shared/reference/', import.meta.url));
 const LINEAR = (process.env.BENCH_METHODS?.split(',') ?? ['ols', 'nnls', 'rlr', 'wnnls', 'dwls', 'nusvr']).filter((m) =>
   listMethods().includes(m),
 );
+/** Timed calls per side after one warm-up call (BENCH_REPEATS, default 5). */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 /** Methods whose Python reference is timed on a subset of samples (scaled linearly; samples are independent). */
 const SLOW = new Set(['rlr', 'dwls', 'nusvr']);
 
@@ -48,6 +53,39 @@ function py(args: string[]): string {
   const r = spawnSync(PY, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`python failed: ${args.join(' ')}\n${r.stderr}`);
   return r.stderr;
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const h = (s.length - 1) / 2;
+  return ((s[Math.floor(h)] as number) + (s[Math.ceil(h)] as number)) / 2;
+}
+
+/**
+ * Runs the Python reference through bench/py_linear_timed.py: single-threaded BLAS, one warm-up,
+ * REPEATS timed calls; returns their wall and CPU seconds.
+ */
+function pyTimed(method: string, sig: string, bulk: string, out: string): { wall: number[]; cpu: number[] } {
+  const script = fileURLToPath(new URL('./py_linear_timed.py', import.meta.url));
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const args = [
+    script,
+    '--ref-dir',
+    REF,
+    '--method',
+    method,
+    '--signature',
+    sig,
+    '--bulk',
+    bulk,
+    '--out',
+    out,
+    '--repeats',
+    String(REPEATS),
+  ];
+  const r = spawnSync(PY, args, { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`python failed: ${args.join(' ')}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { wall: number[]; cpu: number[] };
 }
 
 /** First n data rows of a CSV (header kept). */
@@ -118,7 +156,10 @@ async function main(): Promise<void> {
         `\n${c.samples} samples x ${c.genes} genes x ${c.types} types (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`,
       );
       console.log(
-        'method  | ours 1 thread, warm: wall (cpu) s | ours auto, 1st / warm (s) [threads] | python solve_s (s)        | speed-up (warm auto) | max |Δ proportions|',
+        `both sides: one warm-up call, then the median of ${REPEATS} timed calls; wall = elapsed, cpu = the process's CPU time (all threads); Python with OPENBLAS_NUM_THREADS=1`,
+      );
+      console.log(
+        'method  | ours 1 thread: wall / cpu (s) | ours auto: wall (s) [threads] | python 1 BLAS thread: wall / cpu (s) | py/ours wall | py/ours cpu | max |Δ proportions|',
       );
       for (const m of LINEAR) {
         const spec = getMethod(m);
@@ -128,64 +169,42 @@ async function main(): Promise<void> {
           const f = await spec.fit(null, { signature: sig, options: { threads } });
           const res = await f.deconvolve(bulk);
           const cu = process.cpuUsage(c0);
-          // cpu = this thread's user+system time (workers not included): on a shared, overloaded
-          // machine it shows the work done, where wall time also counts waiting for a core.
+          // process.cpuUsage is getrusage(RUSAGE_SELF): every thread of the process (workers, GC,
+          // compiler), as Python's time.process_time counts every thread of the interpreter.
           return { s: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6, res };
         };
-        // First calls include JIT warm-up and, for workers, their start-up (~1 s per worker under tsx).
-        // The warm figures are the fastest of up to 20 further calls (at most ~2 s of repeats), to be
-        // compared with Python's solve_s (numerical work only, no import time; the fastest of 3 runs
-        // when one takes under a second). Millisecond timings on a shared machine need the repeats.
-        const best = async (threads: number) => {
-          let b = await time(threads);
-          let spent = b.s;
-          for (let k = 1; k < 20 && spent < 2; k++) {
-            const r = await time(threads);
-            spent += r.s;
-            if (r.s < b.s) b = r;
+        // The same protocol as bench/py_linear_timed.py: one warm-up call (JIT, worker start-up,
+        // lazy imports), then REPEATS timed calls, medians reported.
+        const timed = async (threads: number) => {
+          let last = await time(threads);
+          const wall: number[] = [];
+          const cpu: number[] = [];
+          for (let k = 0; k < REPEATS; k++) {
+            last = await time(threads);
+            wall.push(last.s);
+            cpu.push(last.cpu);
           }
-          return b;
+          return { wall: median(wall), cpu: median(cpu), res: last.res };
         };
-        // (A call over 2 s is its own warm-up: the JIT settles within the first samples.)
-        const w1 = await time(1);
-        const one = w1.s > 2 ? w1 : await best(1);
-        const first = await time(0);
-        const auto = first.s > 2 ? await time(0) : await best(0);
-        let pyS = Number.NaN;
-        let note = '';
-        let diff = Number.NaN;
+        const one = await timed(1);
+        const auto = await timed(0);
         const slow = SLOW.has(m) && c.pySlow < c.samples;
         const out = join(d, `py_${m}.csv`);
-        const runPy = () =>
-          py([
-            join(REF, 'linear_ref.py'),
-            '--method',
-            m,
-            '--signature',
-            join(d, 'SIG.csv'),
-            '--bulk',
-            join(d, slow ? 'BULK_head.csv' : 'BULK.csv'),
-            '--out',
-            out,
-            '--ratio',
-          ]);
-        const solveS = (err: string) => Number(/solve_s=([0-9.]+)/.exec(err)?.[1] ?? Number.NaN);
-        pyS = solveS(runPy());
-        for (let k = 1; k < 3 && pyS < 1; k++) pyS = Math.min(pyS, solveS(runPy()));
-        if (slow) {
-          pyS = (pyS * c.samples) / c.pySlow;
-          note = ` (${c.pySlow} samples x ${c.samples / c.pySlow})`;
-        }
+        const py = pyTimed(m, join(d, 'SIG.csv'), join(d, slow ? 'BULK_head.csv' : 'BULK.csv'), out);
+        const scale = slow ? c.samples / c.pySlow : 1;
+        const pyWall = median(py.wall) * scale;
+        const pyCpu = median(py.cpu) * scale;
+        const note = slow ? ` (${c.pySlow} samples x ${scale})` : '';
         // Agreement with the reference on the samples Python ran.
         const lines = readFileSync(out, 'utf8').trim().split('\n').slice(1);
-        diff = 0;
+        let diff = 0;
         lines.forEach((line, i) => {
           const v = line.split(',').slice(1).map(Number);
           for (let k = 0; k < v.length; k++) diff = Math.max(diff, Math.abs(v[k]! - auto.res.proportions.get(i, k)));
         });
         const threads = auto.res.diagnostics.extra?.threads ?? 1;
         console.log(
-          `${m.padEnd(7)} | ${`${one.s.toFixed(3)} (${one.cpu.toFixed(3)})`.padStart(33)} | ${`${first.s.toFixed(3)} / ${auto.s.toFixed(3)}`.padStart(27)} [${threads}]     | ${`${pyS.toFixed(3)}${note}`.padEnd(25)} | ${`${(pyS / auto.s).toFixed(1)}x`.padStart(20)} | ${diff.toExponential(1)}`,
+          `${m.padEnd(7)} | ${`${one.wall.toFixed(3)} / ${one.cpu.toFixed(3)}`.padStart(29)} | ${`${auto.wall.toFixed(3)} [${threads}]`.padStart(29)} | ${`${pyWall.toFixed(3)} / ${pyCpu.toFixed(3)}${note}`.padStart(36)} | ${`${(pyWall / one.wall).toFixed(1)}x`.padStart(12)} | ${`${(pyCpu / one.cpu).toFixed(1)}x`.padStart(11)} | ${diff.toExponential(1)}`,
         );
       }
     }

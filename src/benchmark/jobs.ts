@@ -23,6 +23,7 @@ import { simulatePseudobulks } from '../simulate/dirichlet-pseudobulk.js';
 import { splitTrainTest } from '../simulate/split.js';
 import { applyGranularity, type GranularityMap } from './granularity.js';
 import type { BenchmarkFailure } from './result-types.js';
+import { CurveRecorder, type TrainingCurve } from './training-curve.js';
 
 /** obs column the runner writes the (grouped) labels to. */
 export const GROUP_KEY = 'celldeconv_group';
@@ -38,6 +39,8 @@ export interface CellSettings {
   minGeneCounts: number;
   quick: boolean;
   methodOptions?: Record<string, Record<string, unknown>>;
+  /** Ask every method for 90% intervals (`deconvolve` option `intervals: true`). */
+  intervals?: boolean;
 }
 
 /** One cell of the grid to compute. */
@@ -63,6 +66,9 @@ export interface CellState {
   fitSeconds: number;
   deconvolveSeconds: number;
   warnings: number;
+  /** Interval bounds aligned like `proportions`, when the method gave them. */
+  lower?: number[];
+  upper?: number[];
 }
 
 /** The simulated truth of one granularity x n_cells setting. */
@@ -82,6 +88,8 @@ export interface CellOutcome {
   truth: TruthState;
   cell?: CellState;
   failure?: CellFailure;
+  /** The training curve of the fit, when this job fitted the method and it reported epochs. */
+  curve?: TrainingCurve;
 }
 
 /**
@@ -89,7 +97,12 @@ export interface CellOutcome {
  * method's defaults recomputes its cells, and a queue worker with other defaults refuses the job.
  */
 export function methodSettingsHash(spec: MethodSpec, quick: boolean): string {
-  const settings = { d: spec.defaults, q: quick ? (spec.quickOptions ?? null) : null, l: spec.bulkLayer ?? null };
+  const settings = {
+    d: spec.defaults,
+    q: quick ? (spec.quickOptions ?? null) : null,
+    l: spec.bulkLayer ?? null,
+    ...(spec.benchmarkOptions ? { b: spec.benchmarkOptions } : {}),
+  };
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }
 
@@ -174,17 +187,27 @@ export class CellComputer {
     if (fit?.fitted === null) return out; // fit failed at this granularity; reported once
     if (fit === undefined) {
       const t0 = performance.now();
+      const curve = new CurveRecorder();
       try {
         const fitted = await spec.fit(train, {
           labelsKey: GROUP_KEY,
           layer: LAYERS.rawCounts,
           seed: this.root.fork(`fit|${spec.name}|${g.name}`).seed,
-          options: { ...(s.quick ? (spec.quickOptions ?? {}) : {}), ...(s.methodOptions?.[spec.name] ?? {}) },
+          options: {
+            ...(spec.benchmarkOptions ?? {}),
+            ...(s.quick ? (spec.quickOptions ?? {}) : {}),
+            ...(s.methodOptions?.[spec.name] ?? {}),
+          },
           signal: opts.signal,
-          onProgress: forward,
+          onProgress: (e) => {
+            curve.record(e);
+            forward(e);
+          },
         });
         fit = { fitted, seconds: (performance.now() - t0) / 1000 };
         this.fits.set(spec.name, fit);
+        const points = curve.points();
+        if (points.length > 0) out.curve = { method: spec.name, granularity: g.name, points };
       } catch (e) {
         if (e instanceof AbortError) throw e;
         this.fits.set(spec.name, { fitted: null, seconds: 0 });
@@ -198,11 +221,20 @@ export class CellComputer {
       const res = await fitted.deconvolve(sim.bulk, {
         ...(spec.bulkLayer ? { layer: spec.bulkLayer } : {}),
         seed: this.root.fork(`deconvolve|${spec.name}|${g.name}|${n}`).seed,
+        ...(s.intervals ? { options: { intervals: true } } : {}),
         signal: opts.signal,
         onProgress: forward,
       });
       const seconds = (performance.now() - t1) / 1000;
       const aligned = alignToTruth(res.proportions, res.cellTypes, truth.cellTypes, spec.name);
+      // Bounds are reordered like the proportions but not renormalised (they are not proportions of one sample).
+      const bounds =
+        res.lower && res.upper
+          ? {
+              lower: Array.from(alignToTruth(res.lower, res.cellTypes, truth.cellTypes, spec.name, false).data),
+              upper: Array.from(alignToTruth(res.upper, res.cellTypes, truth.cellTypes, spec.name, false).data),
+            }
+          : {};
       out.cell = {
         method: spec.name,
         granularity: g.name,
@@ -211,6 +243,7 @@ export class CellComputer {
         fitSeconds: fit.seconds,
         deconvolveSeconds: seconds,
         warnings: res.diagnostics.warnings.length,
+        ...bounds,
       };
     } catch (e) {
       if (e instanceof AbortError) throw e;
@@ -257,6 +290,7 @@ export function alignToTruth(
   predTypes: readonly string[],
   truthTypes: readonly string[],
   method: string,
+  renormalise = true,
 ): DenseMatrix<Float64Array> {
   const idx = truthTypes.map((t) => predTypes.indexOf(t));
   const missing = truthTypes.filter((_, k) => (idx[k] as number) < 0);
@@ -278,7 +312,7 @@ export function alignToTruth(
       out[i * K + k] = v;
       s += v;
     }
-    if (s > 0 && Math.abs(s - 1) > 1e-9) for (let k = 0; k < K; k++) out[i * K + k] = (out[i * K + k] as number) / s;
+    if (renormalise && s > 0 && Math.abs(s - 1) > 1e-9) for (let k = 0; k < K; k++) out[i * K + k] = (out[i * K + k] as number) / s;
   }
   return new DenseMatrix(M, K, out);
 }

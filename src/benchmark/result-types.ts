@@ -30,3 +30,15 @@ export interface BenchmarkFailure {
   code?: string;
   message: string;
 }
+
+/** How often the truth fell inside a method's intervals, at the main n_cells. */
+export interface CoverageRow {
+  method: string;
+  granularity: string;
+  /** Nominal level of the intervals (0.9 for 5th-95th percentiles). */
+  level: number;
+  /** Share of (sample, cell type) pairs whose true proportion lies in [lower, upper]. */
+  coverage: number;
+  /** Mean interval width. */
+  meanWidth: number;
+}

@@ -31,8 +31,11 @@ import {
   type TruthState,
 } from './jobs.js';
 import { CELLTYPE_METRICS, cellTypeMetrics, r2Flat, SAMPLE_METRICS, sampleMetrics, summarize } from './metrics.js';
+import { writePredictions } from './predictions-csv.js';
+import { type QuickSettings, quickSettings } from './quick-settings.js';
 import type { ReportInput } from './report.js';
-import type { SummaryRow, TimingRow } from './result-types.js';
+import type { CoverageRow, SummaryRow, TimingRow } from './result-types.js';
+import type { TrainingCurve } from './training-curve.js';
 
 export { alignToTruth, GROUP_KEY } from './jobs.js';
 /** State file name inside `outDir`. */
@@ -79,11 +82,18 @@ export interface BenchmarkOptions extends LongRunOptions {
   resume?: boolean;
   /** Called as soon as a method fails (the run goes on); the failures are also returned. */
   onFailure?: (f: BenchmarkFailure) => void;
+  /**
+   * Ask every method for 90% intervals (`deconvolve` option `intervals: true`: MixupVI's posterior
+   * draws, the signature methods' gene bootstrap); the report shows them and their coverage.
+   */
+  intervals?: boolean;
+  /** Significant digits of the numbers in the CSV files (default 6). */
+  precision?: number;
   /** Where the cells are computed: in this process (default) or on a job queue (`benchmark/queue`). */
   executor?: BenchmarkExecutor;
 }
 
-export type { SummaryRow, TimingRow } from './result-types.js';
+export type { CoverageRow, SummaryRow, TimingRow } from './result-types.js';
 
 /** A method run that threw; the other methods still run. */
 export type BenchmarkFailure = CellFailure;
@@ -108,6 +118,12 @@ export interface BenchmarkResult {
   resumed: number;
   /** The method shown in the report's scatter. */
   reportMethod?: string;
+  /** Per granularity: the directory holding truth.csv and one <method>.csv of predictions (main n_cells). */
+  predictions: Record<string, string>;
+  /** The quick settings this run used (empty unless `quick`). */
+  quickSettings: QuickSettings[];
+  /** Per method x granularity: share of true proportions inside the method's intervals (when it gave any). */
+  coverage: CoverageRow[];
   nCellsMain: number;
   grid: number[];
   granularities: string[];
@@ -119,6 +135,8 @@ interface StateFile {
   settingsHash: string;
   truths: Record<string, TruthState>;
   cells: Record<string, CellState>;
+  /** Training curves of the fits, by `method|granularity`. */
+  curves?: Record<string, TrainingCurve>;
 }
 
 function sha(s: string): string {
@@ -190,6 +208,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
     minGeneCounts: opts.minGeneCounts ?? 3,
     quick: opts.quick ?? false,
     methodOptions: opts.methodOptions ?? {},
+    ...(opts.intervals ? { intervals: true } : {}),
   };
   const settingsHash = sha(JSON.stringify(settings));
   let state: StateFile = { version: STATE_VERSION, seed, settingsHash, truths: {}, cells: {} };
@@ -238,6 +257,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
     minGeneCounts: opts.minGeneCounts ?? 3,
     quick: opts.quick ?? false,
     methodOptions: opts.methodOptions,
+    ...(opts.intervals ? { intervals: true } : {}),
   };
   const failedFits = new Set<string>();
   if (jobs.length > 0) {
@@ -250,6 +270,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
       onProgress: opts.onProgress,
       onOutcome: (o) => {
         state.truths[o.truthKey] = o.truth;
+        if (o.curve) (state.curves ??= {})[`${o.curve.method}|${o.curve.granularity}`] = o.curve;
         if (o.cell) {
           state.cells[o.key] = o.cell;
           saveState();
@@ -268,6 +289,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
   saveState();
   return writeOutputs(opts, state, {
     specs: specs.map((s) => s.name),
+    quickSettings: opts.quick ? quickSettings(specs, opts.methodOptions) : [],
     granularities,
     grid,
     nMain,
@@ -284,6 +306,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRes
 
 interface OutputContext {
   specs: string[];
+  quickSettings: QuickSettings[];
   granularities: GranularityMap[];
   grid: number[];
   nMain: number;
@@ -297,9 +320,14 @@ interface OutputContext {
   truthKey: (g: GranularityMap, n: number) => string;
 }
 
-/** Formats a number for the CSV files: shortest round-trip representation, so bytes are stable. */
-function num(v: number): string {
-  return Number.isNaN(v) ? 'NaN' : String(v);
+/**
+ * Formats a number for the CSV files with `digits` significant digits (then the shortest form of
+ * that value: 0.1 not 0.100000), so bytes are stable and files stay readable.
+ */
+export function formatCsvNumber(v: number, digits = 6): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v) || v === 0) return String(v);
+  return String(Number(v.toPrecision(digits)));
 }
 
 function csvCell(s: string): string {
@@ -307,6 +335,19 @@ function csvCell(s: string): string {
 }
 
 async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: OutputContext): Promise<BenchmarkResult> {
+  const digits = opts.precision ?? 6;
+  if (!Number.isInteger(digits) || digits < 1 || digits > 17) {
+    throw new InputError('precision must be an integer from 1 to 17 (significant digits)', {
+      code: 'E_BENCH_OPTION',
+      field: 'precision',
+      got: digits,
+      expected: 'e.g. 6',
+    });
+  }
+  const num = (v: number) => formatCsvNumber(v, digits);
+  const scatters: NonNullable<ReportInput['scatters']> = [];
+  const cellTypeRows: NonNullable<ReportInput['cellTypes']> = [];
+  const coverage: CoverageRow[] = [];
   const results: string[] = ['method,granularity,n_cells,sample,metric,value'];
   const byType: string[] = ['method,granularity,n_cells,cell_type,metric,value'];
   const summary: SummaryRow[] = [];
@@ -343,6 +384,16 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
         const ct = cellTypeMetrics(truth, pred);
         for (let k = 0; k < K; k++) {
           for (const m of CELLTYPE_METRICS) byType.push(`${prefix},${csvCell(tr.cellTypes[k] as string)},${m},${num(ct[m][k] as number)}`);
+          if (n === ctx.nMain) {
+            for (const m of CELLTYPE_METRICS)
+              cellTypeRows.push({ method, granularity: g.name, cellType: tr.cellTypes[k] as string, metric: m, value: ct[m][k] as number });
+          }
+        }
+        if (n === ctx.nMain) {
+          const lower = cell.lower ? new DenseMatrix(M, K, Float64Array.from(cell.lower)) : undefined;
+          const upper = cell.upper ? new DenseMatrix(M, K, Float64Array.from(cell.upper)) : undefined;
+          scatters.push({ method, granularity: g.name, cellTypes: tr.cellTypes, sampleNames: tr.sampleNames, truth, pred, lower, upper });
+          if (lower && upper) coverage.push({ method, granularity: g.name, level: 0.9, ...intervalCoverage(truth, lower, upper) });
         }
         for (const m of CELLTYPE_METRICS)
           summary.push({ method, granularity: g.name, nCells: n, metric: `celltype_${m}`, ...summarize(ct[m]) });
@@ -386,6 +437,12 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     }
   }
 
+  const predictionFiles = writePredictions(
+    ctx.outDir,
+    ctx.granularities.map((g) => g.name),
+    scatters,
+    num,
+  );
   writeFileAtomic(ctx.files.results, `${results.join('\n')}\n`);
   writeFileAtomic(ctx.files.resultsByCellType, `${byType.join('\n')}\n`);
   const sCols = ['n', 'nExcluded', 'mean', 'median', 'q1', 'q3', 'iqr', 'min', 'max'] as const;
@@ -406,10 +463,12 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     trainFraction: opts.trainFraction ?? 0.5,
     groupKey: opts.groupKey ?? null,
     simulation: { posterior: false, likelihood: 'fractions', aggregation: 'mean', ...(opts.simulation ?? {}) },
+    intervals: opts.intervals ?? false,
+    precision: digits,
   };
   writeFileAtomic(
     ctx.files.summaryJson,
-    `${JSON.stringify({ settings: settingsOut, rows: summary.map((r) => ({ ...r, ...Object.fromEntries(sCols.map((c) => [c, Number.isNaN(r[c]) ? null : r[c]])) })), failures: ctx.failures }, null, 1)}\n`,
+    `${JSON.stringify({ settings: settingsOut, rows: summary.map((r) => ({ ...r, ...Object.fromEntries(sCols.map((c) => [c, Number.isNaN(r[c]) ? null : r[c]])) })), failures: ctx.failures, quickSettings: ctx.quickSettings, coverage }, null, 1)}\n`,
   );
   writeFileAtomic(ctx.files.timings, `${JSON.stringify({ seed: ctx.seed, unit: 'seconds', rows: timings }, null, 1)}\n`);
 
@@ -431,6 +490,13 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     summary,
     timings,
     scatter,
+    scatters,
+    cellTypes: cellTypeRows,
+    curves: Object.values(state.curves ?? {}).filter(
+      (c) => ctx.specs.includes(c.method) && ctx.granularities.some((g) => g.name === c.granularity),
+    ),
+    coverage,
+    quickSettings: ctx.quickSettings,
     failures: ctx.failures,
   });
   writeFileAtomic(ctx.files.report, html);
@@ -443,10 +509,31 @@ async function writeOutputs(opts: BenchmarkOptions, state: StateFile, ctx: Outpu
     computed: ctx.computed,
     resumed: ctx.resumed,
     reportMethod: scatter?.method,
+    quickSettings: ctx.quickSettings,
+    coverage,
+    predictions: predictionFiles,
     nCellsMain: ctx.nMain,
     grid: ctx.grid,
     granularities: ctx.granularities.map((g) => g.name),
   };
+}
+
+/** Share of true proportions inside [lower, upper] and the mean width of the intervals. */
+export function intervalCoverage(truth: DenseMatrix, lower: DenseMatrix, upper: DenseMatrix): { coverage: number; meanWidth: number } {
+  let inside = 0;
+  let width = 0;
+  const n = truth.rows * truth.cols;
+  for (let i = 0; i < truth.rows; i++) {
+    for (let k = 0; k < truth.cols; k++) {
+      const t = truth.get(i, k);
+      const lo = lower.get(i, k);
+      const hi = upper.get(i, k);
+      // A small tolerance: the bounds went through the state file as float64 (exact) but a true 0 may be predicted as -1e-17.
+      if (t >= lo - 1e-12 && t <= hi + 1e-12) inside++;
+      width += hi - lo;
+    }
+  }
+  return { coverage: n > 0 ? inside / n : Number.NaN, meanWidth: n > 0 ? width / n : Number.NaN };
 }
 
 /** Cheap identity of a reference: shape, a hash of the names and the label counts. */

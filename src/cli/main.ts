@@ -178,6 +178,7 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
     );
     return EXIT.internal;
   } finally {
+    out.close();
     process.removeListener('SIGINT', onSigint);
   }
 }

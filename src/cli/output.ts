@@ -10,6 +10,18 @@ export interface OutputOptions {
   debug: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /**
+   * Without a terminal (CI logs, `| tee`), a status line of the running step is printed at least
+   * this often (default 30 s), so a long fit never looks hung.
+   */
+  heartbeatMs?: number;
+}
+
+/** A running step as last reported: the event and when its stage/label started. */
+interface ActiveStep {
+  e: ProgressEvent;
+  started: number;
+  updated: number;
 }
 
 export class Output {
@@ -22,6 +34,11 @@ export class Output {
   private readonly started = new Map<string, number>();
   /** Per stage/label: the `step/total` of its last event when that event was a done event. */
   private readonly finished = new Map<string, string>();
+  private readonly heartbeatMs: number;
+  /** Non-TTY: steps that started and have not reported done, for the heartbeat line. */
+  private readonly active = new Map<string, ActiveStep>();
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private lastLine = 0;
 
   constructor(o: OutputOptions) {
     this.json = o.json;
@@ -29,6 +46,7 @@ export class Output {
     this.debug = o.debug;
     this.stdout = o.stdout ?? process.stdout;
     this.stderr = o.stderr ?? process.stderr;
+    this.heartbeatMs = o.heartbeatMs ?? 30_000;
   }
 
   /** A result line on stdout (suppressed in --json mode, where `result` is used instead). */
@@ -81,9 +99,50 @@ export class Output {
       } else if (done) {
         const ms = Date.now() - (this.started.get(key) ?? Date.now());
         this.stderr.write(`${e.stage}${e.label ? ` ${e.label}` : ''}: done in ${(ms / 1000).toFixed(1)} s\n`);
+        this.active.delete(key);
+        if (this.active.size === 0) this.stopHeartbeat();
+      } else {
+        const now = Date.now();
+        this.active.set(key, { e, started: this.started.get(key) ?? now, updated: now });
+        this.startHeartbeat();
+        // Synchronous work (a solver loop) starves the timer: its own events carry the line then.
+        this.beat();
       }
       if (done) this.started.delete(key);
     };
+  }
+
+  /** Ends the heartbeat timer (the CLI calls it when a command returns). */
+  close(): void {
+    this.stopHeartbeat();
+    this.active.clear();
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    if (this.active.size <= 1) this.lastLine = Date.now();
+    // Checks 10x per period so a line is never more than 1.1 periods apart; unref: never keeps the process alive.
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.floor(this.heartbeatMs / 10)));
+    this.heartbeat.unref?.();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /** Prints the most recently updated running step, once per period. */
+  private beat(): void {
+    const now = Date.now();
+    if (now - this.lastLine < this.heartbeatMs) return;
+    let latest: ActiveStep | undefined;
+    for (const a of this.active.values()) if (!latest || a.updated >= latest.updated) latest = a;
+    if (!latest) {
+      this.stopHeartbeat();
+      return;
+    }
+    this.lastLine = now;
+    this.stderr.write(`${statusLine(latest.e, now - latest.started)}\n`);
   }
 
   private clearBar(keep = false): void {
@@ -108,6 +167,25 @@ export function renderBar(e: ProgressEvent, columns: number, elapsedMs: number):
   const filled = Math.round(frac * width);
   const bar = `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}`;
   return `${head} [${bar}] ${e.step}/${e.total} ${time} ${metrics}`.trimEnd();
+}
+
+/** "train mixupvi: 45% (900/2000), 1m05s elapsed, about 1m20s left" (the heartbeat line without a terminal). */
+export function statusLine(e: ProgressEvent, elapsedMs: number): string {
+  const head = `${e.stage}${e.label ? ` ${e.label}` : ''}`;
+  const elapsed = `${formatDuration(elapsedMs)} elapsed`;
+  if (e.total === undefined || e.total <= 0) return `${head}: step ${e.step}, ${elapsed}, no estimate (total unknown)`;
+  const frac = Math.min(1, Math.max(0, e.step / e.total));
+  // A linear estimate from the steps so far; none before the first step is done.
+  const left = frac > 0 ? `about ${formatDuration((elapsedMs * (1 - frac)) / frac)} left` : 'no estimate yet';
+  return `${head}: ${(100 * frac).toFixed(0)}% (${e.step}/${e.total}), ${elapsed}, ${left}`;
+}
+
+/** 65000 -> "1m05s"; 4000 -> "4s"; 3.7e6 -> "1h01m". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function formatMetric(v: number): string {

@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { buildSignature } from '../signature/build-signature.js';
 import { Signature } from '../signature/signature.js';
 import { alignGenes } from './align-genes.js';
+import { bootstrapIntervals } from './bootstrap-intervals.js';
 import { checkOptions, type OptionSchema } from './option-schema.js';
 import { chooseThreads, solveSamplesInWorkers } from './parallel/run-parallel.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from './types.js';
@@ -67,6 +68,29 @@ export interface SignatureMethodBaseOptions {
   onlyPositive: boolean;
   /** Worker threads: 0 = decide from the problem size (at most 2), 1 = this thread only, 2+ = that many workers. */
   threads: number;
+  /** Also return `lower`/`upper` from a bootstrap over genes (see `bootstrap-intervals.ts`); default false. */
+  intervals?: boolean;
+  /** Bootstrap resamples B (default 100). */
+  intervalSamples?: number;
+  /** Central mass of the intervals (default 0.9: the 5th and 95th percentiles). */
+  intervalLevel?: number;
+}
+
+/** Context of {@link SignatureMethodDefinition.sampleStatistics}. */
+export interface SampleStatisticsContext<O> {
+  /** genes x cell types on the genes in use, row-major. */
+  S: Float64Array;
+  G: number;
+  C: number;
+  options: O;
+  seed: number;
+  /** samples x genes in use. */
+  Y: DenseMatrix<Float64Array>;
+  /** The rows that were solved (non-degenerate samples). */
+  rows: readonly number[];
+  /** Per-sample numbers the solver reported (`extraKeys`), NaN where not solved. */
+  extras: Record<string, number[]>;
+  signal?: AbortSignal;
 }
 
 /** Where a worker thread finds the solver: the module URL (`import.meta.url`) and its export name. */
@@ -91,14 +115,45 @@ export interface SignatureMethodDefinition<O> {
   validateOptions?(opts: O & SignatureMethodBaseOptions): void;
   /** Faster settings for the demo and quick benchmarks (see MethodSpec.quickOptions). */
   quickOptions?: Partial<O>;
+  /**
+   * Per-sample statistics that need every sample (e.g. CIBERSORT's permutation p-value, whose null
+   * mixtures are drawn from all the bulk's values); returned arrays (length = samples) are added to
+   * `diagnostics.extra`.
+   */
+  sampleStatistics?(ctx: SampleStatisticsContext<O & SignatureMethodBaseOptions>): Record<string, number[]>;
 }
 
-const BASE_DEFAULTS: SignatureMethodBaseOptions = { onlyPositive: false, threads: 0 };
+const BASE_DEFAULTS: SignatureMethodBaseOptions = {
+  onlyPositive: false,
+  threads: 0,
+  intervals: false,
+  intervalSamples: 100,
+  intervalLevel: 0.9,
+};
+
+/** Checks the options every signature method shares. */
+function validateBaseOptions(name: string, o: SignatureMethodBaseOptions): void {
+  const bad = (field: string, got: unknown, expected: string) =>
+    new InputError(`${name}: invalid option '${field}'`, {
+      code: 'E_OPTION',
+      field,
+      got,
+      expected,
+      hint: 'See the signature-method options in docs/METHODS.md',
+    });
+  const B = o.intervalSamples ?? 100;
+  const level = o.intervalLevel ?? 0.9;
+  if (!(Number.isInteger(B) && B >= 2)) throw bad('intervalSamples', B, 'an integer >= 2, e.g. 100');
+  if (!(level > 0 && level < 1)) throw bad('intervalLevel', level, 'a number in (0, 1), e.g. 0.9');
+}
 
 /** Schema of the options every signature method understands. */
 export const SIGNATURE_BASE_SCHEMA: OptionSchema<SignatureMethodBaseOptions> = {
   onlyPositive: { type: 'boolean', help: 'Clip negative coefficients to 0 before normalising (PyDeconv only_positive)' },
   threads: { type: 'integer', min: 0, help: 'Worker threads: 0 = automatic (at most 2), 1 = this thread only' },
+  intervals: { type: 'boolean', help: 'Bootstrap over genes for per-sample intervals of the proportions (seeded)' },
+  intervalSamples: { type: 'integer', min: 2, help: 'Bootstrap replicates B of --intervals (default 100)' },
+  intervalLevel: { type: 'number', gt: 0, lt: 1, help: 'Nominal level of the intervals (default 0.9: 5th-95th percentiles)' },
 };
 
 /** Manifest version written by `save` / read by `load`. */
@@ -404,6 +459,34 @@ class SignatureFitted<O> implements Fitted {
         });
       }
     }
+    // Intervals and whole-bulk statistics are computed on this thread after the main solve.
+    let bounds: { lower: DenseMatrix<Float64Array>; upper: DenseMatrix<Float64Array> } | undefined;
+    let intervalInfo: Record<string, unknown> | undefined;
+    if (options.intervals === true || (options.intervals as unknown) === 'true') {
+      validateBaseOptions(this.method, options);
+      const iv = bootstrapIntervals({
+        solver: this.def.solve,
+        S,
+        G,
+        C,
+        options,
+        Y,
+        rows: todo,
+        samples: options.intervalSamples ?? 100,
+        level: options.intervalLevel ?? 0.9,
+        onlyPositive: options.onlyPositive,
+        seed,
+        validate: (Sb, Gb) => validateSignatureMatrix(Sb, Gb, sig.cellTypes, 'bootstrap resample of the signature'),
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        label: this.method,
+      });
+      bounds = { lower: iv.lower, upper: iv.upper };
+      intervalInfo = { method: 'gene bootstrap', samples: iv.used, level: options.intervalLevel ?? 0.9, redrawn: iv.redrawn };
+    }
+    if (this.def.sampleStatistics) {
+      Object.assign(extras, this.def.sampleStatistics({ S, G, C, options, seed, Y, rows: todo, extras, signal: opts.signal }));
+    }
     const nNotConverged = todo.filter((i) => !converged[i]).length;
     if (nNotConverged > 0) {
       warnings.push({
@@ -415,6 +498,7 @@ class SignatureFitted<O> implements Fitted {
       method: this.method,
       proportions: new DenseMatrix(N, C, props),
       raw: new DenseMatrix(N, C, raw),
+      ...(bounds ?? {}),
       sampleNames: [...bulk.obsNames],
       cellTypes: [...sig.cellTypes],
       diagnostics: {
@@ -424,7 +508,14 @@ class SignatureFitted<O> implements Fitted {
         genesMissing: align.missing.length,
         warnings,
         seed,
-        extra: { layer: layerName ?? 'X', degenerate, threads: nThreads, missingGenes: align.missing.slice(0, 20), ...extras },
+        extra: {
+          layer: layerName ?? 'X',
+          degenerate,
+          threads: nThreads,
+          missingGenes: align.missing.slice(0, 20),
+          ...extras,
+          ...(intervalInfo ? { intervals: intervalInfo } : {}),
+        },
       },
     };
   }
@@ -480,6 +571,7 @@ export function defineSignatureMethod<O extends object>(def: SignatureMethodDefi
     async fit(ref: Dataset | null, opts: FitOptions<O & SignatureMethodBaseOptions> = {}): Promise<Fitted> {
       throwIfAborted(opts.signal);
       const options = { ...defaults, ...checkOptions(def.name, schema, opts.options) } as O & SignatureMethodBaseOptions;
+      validateBaseOptions(def.name, options);
       def.validateOptions?.(options);
       let sig = opts.signature;
       if (!sig) {

@@ -115,6 +115,11 @@ export interface MethodSpec<O = Record<string, unknown>> {
    * under user options when the runner asks for a quick run. Document the trade-off where defined.
    */
   readonly quickOptions?: Partial<O>;
+  /**
+   * Options the benchmark applies under quick and user options, so that one awkward cell type does
+   * not fail a whole benchmark (e.g. DeCovarT's pooled covariance for a type with one cell).
+   */
+  readonly benchmarkOptions?: Partial<O>;
   /** Bulk layer the method reads when the bulk has it (pseudobulks carry all of them). */
   readonly bulkLayer?: string;
   /** True when `fit` honours `FitOptions.checkpoint` (`celldeconv train --resume`). */

@@ -140,3 +140,32 @@ test("changing a method's defaults recomputes only that method", async () => {
     spec.defaults.scale = 1;
   }
 });
+
+test('DeCovarT with a 1-cell type: pooled covariance by default in the benchmark; with tooFewCells=error only that granularity fails', async () => {
+  await import('../../src/methods/all-methods.js');
+  // T2 has 2 cells: one lands in the train half, so the fine granularity has a 1-cell type
+  const { ds: small } = syntheticCells([40, 30, 2], 30, 2);
+  const o = {
+    reference: small,
+    labelsKey: 'cell_type',
+    methods: ['decovart', 'test-nnls'],
+    granularities: [
+      { name: 'coarse', map: { T0: 'A', T1: 'B', T2: 'B' } },
+      { name: 'fine', map: { T0: 'T0', T1: 'T1', T2: 'T2' } },
+    ],
+    nSamples: 8,
+    nCells: 20,
+    seed: 0,
+    minGeneCounts: 0,
+  };
+  const pooled = await runBenchmark({ ...o, outDir: join(tmp, 'decovart-pooled') });
+  assert.deepEqual(pooled.failures, [], 'the benchmark default pools the 1-cell type');
+  assert.ok(pooled.summary.some((r) => r.method === 'decovart' && r.granularity === 'fine' && r.metric === 'pearson'));
+  const strict = await runBenchmark({ ...o, outDir: join(tmp, 'decovart-error'), methodOptions: { decovart: { tooFewCells: 'error' } } });
+  assert.deepEqual(
+    strict.failures.map((f) => [f.method, f.granularity, f.stage, f.code]),
+    [['decovart', 'fine', 'fit', 'E_TOO_FEW_CELLS']],
+  );
+  const scored = new Set(strict.summary.filter((r) => r.metric === 'pearson').map((r) => `${r.method}|${r.granularity}`));
+  assert.deepEqual([...scored].sort(), ['decovart|coarse', 'test-nnls|coarse', 'test-nnls|fine']);
+});

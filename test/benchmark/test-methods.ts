@@ -178,6 +178,57 @@ const specs: MethodSpec<{ scale: number }>[] = [
     },
   },
   {
+    name: 'test-trained',
+    kind: 'trained',
+    description: 'test only: reports a training curve (per-step and per-epoch train events) and gives intervals',
+    defaults: { scale: 1, epochs: 5 } as { scale: number },
+    quickOptions: { epochs: 2 } as unknown as { scale: number },
+    async fit(ref, opts) {
+      if (!ref || !opts.labelsKey) throw new InputError('needs a reference', { code: 'E_TEST' });
+      const epochs = (opts.options as { epochs?: number } | undefined)?.epochs ?? 5;
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        // a per-step event, then the epoch summary (as nn/trainer.ts sends them)
+        opts.onProgress?.({ stage: 'train', step: 2 * epoch + 1, total: 2 * epochs, metrics: { epoch, loss: 99 } });
+        opts.onProgress?.({
+          stage: 'train',
+          step: 2 * epoch + 2,
+          total: 2 * epochs,
+          metrics: { epoch, loss: 1 / (epoch + 1), kl: 0.1, val_rho: 0.5 + epoch / 20, val_d: 0.2 - epoch / 100 },
+        });
+      }
+      const { types, sig } = meanRelative(ref, opts.labelsKey, opts.layer);
+      const f = fitted('test-trained', ref.varNames, types, (b) => {
+        const out = new Float64Array(b.rows * types.length);
+        for (let i = 0; i < b.rows; i++) {
+          const x = tinyNnls(sig, b.row(i));
+          const s = x.reduce((a, v) => a + v, 0);
+          for (let k = 0; k < types.length; k++) out[i * types.length + k] = s > 0 ? (x[k] as number) / s : 0;
+        }
+        return out;
+      });
+      return {
+        ...f,
+        async deconvolve(bulk, o) {
+          const res = await f.deconvolve(bulk, o);
+          if (o?.options?.intervals === true) {
+            const p = res.proportions.data;
+            res.lower = new DenseMatrix(
+              res.proportions.rows,
+              res.proportions.cols,
+              p.map((v) => Math.max(0, v - 0.05)),
+            );
+            res.upper = new DenseMatrix(
+              res.proportions.rows,
+              res.proportions.cols,
+              p.map((v) => v + 0.05),
+            );
+          }
+          return res;
+        },
+      };
+    },
+  },
+  {
     name: 'test-broken',
     kind: 'reference',
     description: 'test only: fails to fit',

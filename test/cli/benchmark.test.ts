@@ -154,8 +154,33 @@ test('--set passes method options through the registry; failures are printed as 
     ['benchmark', ...common, '--methods', 'test-broken,test-nnls', '--set', 'test-nnls.scale=7', '--quick', '--out', join(tmp, 'set')],
     { stdout: o.stream, stderr: e.stream },
   );
-  assert.equal(code, 1, 'a failed method makes the exit code 1');
+  assert.equal(code, 0, 'a failed method is reported; the others completed, so exit 0 without --strict');
   assert.deepEqual(lastFitOptions.get('test-nnls'), { scale: 7 });
   assert.match(e.text(), /warning: test-broken \[fine\] failed at fit: deliberately broken/);
+  assert.match(e.text(), /1 method run\(s\) failed .*exit code 0; --strict/);
   assert.match(o.text(), /test-nnls\s+fine/);
+  assert.match(o.text(), /test-broken\s+fine\s+FAILED at fit: error/, 'the failure is a row of the table');
+  const html = readFileSync(join(tmp, 'set', 'report.html'), 'utf8');
+  assert.match(html, /<tr class="failed"><td>test-broken<\/td><td>fine<\/td><td colspan="7">FAILED at fit: deliberately broken/);
+  const strict = await runCli(
+    [
+      'benchmark',
+      ...common,
+      '--methods',
+      'test-broken,test-nnls',
+      '--set',
+      'test-nnls.scale=7',
+      '--quick',
+      '--strict',
+      '--out',
+      join(tmp, 'set'),
+    ],
+    { stdout: capture().stream, stderr: capture().stream },
+  );
+  assert.equal(strict, 1, '--strict: a failed method makes the exit code 1');
+  const only = await runCli(['benchmark', ...common, '--methods', 'test-broken', '--out', join(tmp, 'only-broken')], {
+    stdout: capture().stream,
+    stderr: capture().stream,
+  });
+  assert.equal(only, 1, 'nothing scored at all is an error even without --strict');
 });

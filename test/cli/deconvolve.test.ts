@@ -164,3 +164,34 @@ test('--set passes method options (nnls fitIntercept) and rejects an option the 
   assert.equal(bad.code, 2);
   assert.match(bad.err, /has no option 'nope'.*fitIntercept/);
 });
+
+test('--intervals writes bootstrap bounds for a signature method; --permutations writes nusvr p-values', async () => {
+  const out = join(tmp, 'iv.csv');
+  const r = await cli([
+    'deconvolve',
+    '--method',
+    'nnls',
+    '--signature',
+    SIG,
+    '--bulk',
+    BULK,
+    '--out',
+    out,
+    '--intervals',
+    '--set',
+    'intervalSamples=20',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const p = readCsv(out);
+  const lo = readCsv(perMethodPath(out, 'lower'));
+  const hi = readCsv(perMethodPath(out, 'upper'));
+  assert.deepEqual(lo.colNames, p.colNames);
+  for (let j = 0; j < p.values.data.length; j++) assert.ok(lo.values.data[j]! <= hi.values.data[j]!);
+  const pv = join(tmp, 'pv.csv');
+  const s = await cli(['deconvolve', '--method', 'nusvr', '--signature', SIG, '--bulk', BULK, '--out', pv, '--permutations', '20']);
+  assert.equal(s.code, 0, s.err);
+  const t = readCsv(perMethodPath(pv, 'pvalue'));
+  assert.deepEqual(t.colNames, ['pvalue', 'r', 'rmse']);
+  assert.equal(t.rowNames.length, 12);
+  for (let i = 0; i < 12; i++) assert.ok(t.values.get(i, 0) >= 0 && t.values.get(i, 0) <= 1);
+});

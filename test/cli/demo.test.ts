@@ -24,6 +24,12 @@ test('demo runs on the bundled PBMC3k at two granularities and prints the table 
   assert.match(text, /test-nnls\s+coarse\s+\d\.\d{3}/);
   assert.match(text, /test-nnls\s+fine\s+\d\.\d{3}/);
   assert.match(text, /Report: .*report\.html/);
+  // quick settings said in words, before the run (stderr) and under the table (stdout)
+  assert.match(e.text().split('\n')[1] as string, /QUICK, demo-sized settings/);
+  assert.match(e.text(), /^ {2}test-nnls: scale 2 \(published 1\)$/m);
+  const table = text.indexOf('Summary (');
+  assert.ok(text.indexOf('QUICK, demo-sized settings') > table, 'the note follows the table');
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<section class="quick">/);
   const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
   assert.deepEqual(
     summary.settings.granularities.map((g: { name: string; groups: string[] }) => [g.name, g.groups.length]),

@@ -5,6 +5,7 @@
  */
 import '../../methods/all-methods.js';
 import { bundledGranularityPath, type GranularityMap, readGranularityMap } from '../../benchmark/granularity.js';
+import { quickSettings, quickSettingsLines } from '../../benchmark/quick-settings.js';
 import { type BenchmarkFailure, type BenchmarkOptions, type BenchmarkResult, runBenchmark } from '../../benchmark/runner.js';
 import { checkOptions, schemaOf } from '../../methods/option-schema.js';
 import { getMethod, listMethods } from '../../methods/registry.js';
@@ -48,8 +49,20 @@ export function summaryTable(res: BenchmarkResult): string[] {
       rows.push([m, g, p.median.toFixed(3), p.iqr.toFixed(3), e.median.toExponential(2), time.toFixed(1)]);
     }
   }
+  // Failed runs get a row too (a method that never fitted has no summary at all).
+  const failedRows: string[] = [];
+  for (const f of res.failures) {
+    const key = `${f.method}|${f.granularity}`;
+    if (failedRows.includes(key)) continue;
+    failedRows.push(key);
+    rows.push([f.method, f.granularity, `FAILED at ${f.stage}${f.nCells ? ` (n=${f.nCells})` : ''}: ${f.code ?? 'error'}`, '', '', '']);
+  }
   const w = rows[0]?.map((_, j) => Math.max(...rows.map((r) => (r[j] as string).length))) ?? [];
-  return rows.map((r) => r.map((c, j) => (j < 2 ? c.padEnd(w[j] as number) : c.padStart(w[j] as number))).join('  '));
+  return rows.map((r) =>
+    r[2]?.startsWith('FAILED')
+      ? `${(r[0] as string).padEnd(w[0] as number)}  ${(r[1] as string).padEnd(w[1] as number)}  ${r[2]}`
+      : r.map((c, j) => (j < 2 ? c.padEnd(w[j] as number) : c.padStart(w[j] as number))).join('  '),
+  );
 }
 
 /** Runs the benchmark with CLI progress and prints the table, failures and the report path. */
@@ -57,8 +70,12 @@ export async function runAndReport(
   out: Output,
   signal: AbortSignal,
   opts: Omit<BenchmarkOptions, 'onProgress' | 'signal'>,
+  strict = false,
 ): Promise<number> {
   const t0 = Date.now();
+  // Say it before minutes of training, and again under the table: quick scores are not published scores.
+  const quick = opts.quick ? quickSettingsLines(quickSettingsOf(opts)) : [];
+  for (const line of quick) out.info(line);
   const warn = (f: BenchmarkFailure) =>
     out.error(`warning: ${f.method} [${f.granularity}${f.nCells ? `, n=${f.nCells}` : ''}] failed at ${f.stage}: ${f.message}`);
   const res = await runBenchmark({ ...opts, onProgress: out.progress(), onFailure: warn, signal });
@@ -68,17 +85,43 @@ export async function runAndReport(
     summary: res.summary.filter((r) => r.metric === 'pearson' || r.metric === 'mse'),
     timings: res.timings,
     failures: res.failures,
+    quickSettings: res.quickSettings,
+    coverage: res.coverage,
+    predictions: res.predictions,
     computed: res.computed,
     resumed: res.resumed,
   });
   out.print(`Summary (${res.nCellsMain} cells per pseudobulk, ${opts.nSamples ?? 400} pseudobulks, seed ${opts.seed ?? 0}):`);
   for (const line of summaryTable(res)) out.print(`  ${line}`);
+  if (quick.length > 0) {
+    out.print('');
+    for (const line of quickSettingsLines(res.quickSettings)) out.print(line);
+  }
+  if (res.coverage.length > 0) {
+    out.print('Interval coverage (share of true proportions inside the 90% intervals; nominal 0.90):');
+    for (const c of res.coverage)
+      out.print(`  ${c.method.padEnd(10)} ${c.granularity.padEnd(8)} ${c.coverage.toFixed(3)}  (mean width ${c.meanWidth.toFixed(4)})`);
+  }
   if (res.resumed > 0)
     out.info(`${res.resumed} method x setting cells taken from the state file in ${res.outDir} (same seed and settings)`);
-  if (res.failures.length > 0) out.error(`warning: ${res.failures.length} method run(s) failed (listed above and in the report)`);
+  if (res.failures.length > 0) {
+    out.error(
+      `warning: ${res.failures.length} method run(s) failed (in the table and the report)${strict ? '; --strict: exit code 1' : '; the others completed (exit code 0; --strict makes failures an error)'}`,
+    );
+  }
   out.print(`Report: ${res.files.report}`);
   out.print(`Results: ${res.files.results} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  return res.failures.length > 0 ? 1 : 0;
+  const preds = Object.values(res.predictions);
+  if (preds.length > 0) out.print(`Predictions: ${preds.join(', ')} (truth.csv and one CSV per method)`);
+  // Failures are exit 1 only with --strict, or when nothing at all was scored.
+  return res.failures.length > 0 && (strict || res.summary.length === 0) ? 1 : 0;
+}
+
+function quickSettingsOf(opts: Pick<BenchmarkOptions, 'methods' | 'methodOptions'>) {
+  return quickSettings(
+    opts.methods.map((m) => getMethod(m)),
+    opts.methodOptions,
+  );
 }
 
 /** Options shared by `benchmark` and `demo`. */
@@ -87,6 +130,13 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   quick: { type: 'boolean', description: "Use each method's quick settings (fewer epochs...)" },
   fresh: { type: 'boolean', description: 'Ignore the state file in --out and recompute everything' },
   'report-method': { type: 'string', description: 'Method shown in the predicted-vs-true scatter (default: best)', valueName: 'NAME' },
+  strict: { type: 'boolean', description: 'Exit with code 1 when any method fails (default: 0 when the others completed)' },
+  intervals: {
+    type: 'boolean',
+    description:
+      '90% intervals for every method that has them (gene bootstrap for signature methods, posterior draws for MixupVI), with coverage',
+  },
+  precision: { type: 'string', description: 'Significant digits of the numbers in the CSV files', default: '6', valueName: 'N' },
   set: {
     type: 'string',
     multiple: true,
@@ -210,19 +260,26 @@ export const benchmarkCommand: CommandSpec = {
     }
     out.info(`reading ${refName} ...`);
     const reference = await loadReference(refName, signal);
-    return runAndReport(out, signal, {
-      executor,
-      reference,
-      labelsKey,
-      granularities,
-      ...opts,
-      groupKey: optString(args, 'group'),
-      outDir,
-      quick: optBool(args, 'quick'),
-      resume: !optBool(args, 'fresh'),
-      reportMethod: optString(args, 'report-method'),
-      methodOptions,
-      metadata: { data: refName, command: commandLine('benchmark', args.values) },
-    });
+    return runAndReport(
+      out,
+      signal,
+      {
+        executor,
+        reference,
+        labelsKey,
+        granularities,
+        ...opts,
+        groupKey: optString(args, 'group'),
+        outDir,
+        quick: optBool(args, 'quick'),
+        resume: !optBool(args, 'fresh'),
+        reportMethod: optString(args, 'report-method'),
+        intervals: optBool(args, 'intervals'),
+        precision: optNumber(args, 'precision', 6, { integer: true, min: 1, max: 17 }),
+        methodOptions,
+        metadata: { data: refName, command: commandLine('benchmark', args.values) },
+      },
+      optBool(args, 'strict'),
+    );
   },
 };

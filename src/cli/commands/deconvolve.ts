@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { InputError, NotFittedError } from '../../core/errors.js';
 import type { Dataset } from '../../data/dataset.js';
+import { DenseMatrix } from '../../data/dense.js';
 import { readDataset } from '../../io/read.js';
 import { writeDenseTable } from '../../io/table.js';
 import '../../methods/all-methods.js';
@@ -106,7 +107,13 @@ export const deconvolveCommand: CommandSpec = {
     },
     intervals: {
       type: 'boolean',
-      description: 'MixupVI/scVI: 90% posterior intervals, written next to --out as PROPS.lower.csv / PROPS.upper.csv',
+      description:
+        '90% intervals (MixupVI/scVI: posterior draws; signature methods: bootstrap over genes, --set intervalSamples=100), written next to --out as PROPS.lower.csv / PROPS.upper.csv',
+    },
+    permutations: {
+      type: 'string',
+      description: "nusvr: CIBERSORT's empirical p-value from N random mixtures (e.g. 100), written as PROPS.pvalue.csv",
+      valueName: 'N',
     },
   },
   dynamicHelp(argv) {
@@ -143,6 +150,7 @@ export const deconvolveCommand: CommandSpec = {
     const seed = optNumber(args, 'seed', 0, { integer: true });
     const layer = optString(args, 'layer');
     const writeRaw = optBool(args, 'raw');
+    const permutations = optNumber(args, 'permutations', 0, { integer: true, min: 0 });
     const progress = out.progress();
     // Which methods, and how each one gets its fit.
     let methodName = optString(args, 'method');
@@ -233,7 +241,9 @@ export const deconvolveCommand: CommandSpec = {
         seed,
         signal,
         onProgress: progress,
-        ...(optBool(args, 'intervals') ? { options: { intervals: true } } : {}),
+        ...(optBool(args, 'intervals') || permutations > 0
+          ? { options: { ...(optBool(args, 'intervals') ? { intervals: true } : {}), ...(permutations > 0 ? { permutations } : {}) } }
+          : {}),
       });
       const seconds = (Date.now() - t0) / 1000;
       const path = specs.length > 1 ? perMethodPath(outPath, spec.name) : outPath;
@@ -246,6 +256,18 @@ export const deconvolveCommand: CommandSpec = {
         if (m) await writeDenseTable(perMethodPath(path, tag), res.sampleNames, res.cellTypes, m, { cornerLabel: 'sample' });
       }
       const d = res.diagnostics;
+      const pvalue = d.extra?.pvalue as number[] | undefined;
+      if (Array.isArray(pvalue)) {
+        // CIBERSORT's output columns: P-value, Correlation, RMSE per sample.
+        const r = (d.extra?.r as number[] | undefined) ?? [];
+        const rmse = (d.extra?.rmse as number[] | undefined) ?? [];
+        const cols = DenseMatrix.fromRows(
+          res.sampleNames.map((_, i) => [pvalue[i] ?? Number.NaN, r[i] ?? Number.NaN, rmse[i] ?? Number.NaN]),
+        );
+        await writeDenseTable(perMethodPath(path, 'pvalue'), res.sampleNames, ['pvalue', 'r', 'rmse'], cols, { cornerLabel: 'sample' });
+      } else if (permutations > 0) {
+        out.info(`note: ${spec.name} has no permutation p-value (only nusvr in cibersort mode); --permutations ignored`);
+      }
       const total = d.genesUsed + d.genesMissing;
       const degenerate = Array.isArray(d.extra?.degenerate) ? (d.extra.degenerate as boolean[]).filter(Boolean).length : 0;
       const notConverged = d.converged.filter((c) => !c).length;

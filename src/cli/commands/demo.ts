@@ -45,21 +45,28 @@ export const demoCommand: CommandSpec = {
     checkMethodOptions(methods, methodOptions);
     out.info(`demo: ${methods.length} methods (${methods.join(', ')}) on PBMC3k, ${full ? 'full protocol' : 'quick settings'}`);
     const reference = await loadReference('pbmc3k', signal);
-    return runAndReport(out, signal, {
-      reference,
-      labelsKey: PBMC3K_LABELS,
-      granularities: pbmc3kGranularities(),
-      methods,
-      nSamples: optNumber(args, 'n', s.nSamples, { integer: true, min: 1 }),
-      nCells: s.nCells,
-      cellsGrid: [...s.cellsGrid],
-      seed: optNumber(args, 'seed', 0, { integer: true }),
-      outDir: optString(args, 'out') ?? 'celldeconv-demo',
-      quick: !full || optBool(args, 'quick'),
-      resume: !optBool(args, 'fresh'),
-      reportMethod: optString(args, 'report-method'),
-      methodOptions,
-      metadata: { data: 'PBMC3k (10x Genomics; Seurat tutorial labels), bundled', command: commandLine('demo', args.values) },
-    });
+    return runAndReport(
+      out,
+      signal,
+      {
+        reference,
+        labelsKey: PBMC3K_LABELS,
+        granularities: pbmc3kGranularities(),
+        methods,
+        nSamples: optNumber(args, 'n', s.nSamples, { integer: true, min: 1 }),
+        nCells: s.nCells,
+        cellsGrid: [...s.cellsGrid],
+        seed: optNumber(args, 'seed', 0, { integer: true }),
+        outDir: optString(args, 'out') ?? 'celldeconv-demo',
+        quick: !full || optBool(args, 'quick'),
+        resume: !optBool(args, 'fresh'),
+        reportMethod: optString(args, 'report-method'),
+        intervals: optBool(args, 'intervals'),
+        precision: optNumber(args, 'precision', 6, { integer: true, min: 1, max: 17 }),
+        methodOptions,
+        metadata: { data: 'PBMC3k (10x Genomics; Seurat tutorial labels), bundled', command: commandLine('demo', args.values) },
+      },
+      optBool(args, 'strict'),
+    );
   },
 };

@@ -445,6 +445,9 @@ export const decovart: MethodSpec<DecovartOptions> = {
   defaults: DECOVART_DEFAULTS,
   quickOptions: DECOVART_QUICK,
   options: DECOVART_SCHEMA,
+  // A granularity with a 1-cell type (PBMC3k's platelets in a train split) would fail the fit; the
+  // benchmark pools that type's covariance instead (with a W_ warning), as `tooFewCells: 'pooled'`.
+  benchmarkOptions: { tooFewCells: 'pooled' },
   bulkLayer: LAYERS.relativeCounts,
   /** Reads a model written by `save` (e.g. `celldeconv train decovart --out DIR`). */
   async load(dir: string): Promise<Fitted> {

@@ -13,8 +13,13 @@
  *  4. keep the ν with the lowest RMSE (the first one on ties, as R's `which.min`) and return its w.
  *  Reported per sample in `diagnostics.extra`: `nu` (chosen), `rmse`, `r` (Pearson(S'w, y')).
  *  Not reproduced (as in the reference): the `2^Y` anti-log when max(Y) < 50, quantile
- *  normalisation of the mixtures (CIBERSORT's QN, off for RNA-seq in CIBERSORTx), the permutation
- *  p-value and absolute mode.
+ *  normalisation of the mixtures (CIBERSORT's QN, off for RNA-seq in CIBERSORTx) and absolute mode.
+ *  5. optional (`permutations` P > 0; CIBERSORT.R `doPerm`): P random mixtures, each G values drawn
+ *     without replacement from all entries of the bulk on the genes in use, go through steps 2-4;
+ *     their r values, sorted, are the null distribution, and a sample's p-value is 1 − k/P where k is
+ *     the (1-based) index of the null r closest to its own r (`diagnostics.extra.pvalue`). A sample
+ *     the signature cannot explain has an r like the random mixtures' (p near 1 − its rank); a real
+ *     mixture of the signature's types has a higher r than all of them (p near 0).
  *
  * `mode: 'pydeconv'` (PyDeconv `solver_nusvr(norm=True, scale=False)` + `NuSVR.transform`):
  * per sample lb = min(min S, min y), ub = max(max S, max y), S' = ((S − lb)/ub)·2 − 1,
@@ -33,11 +38,19 @@
  */
 
 import { InputError } from '../../core/errors.js';
+import { throwIfAborted } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
 import { type KernelDot, LinearNuSvr } from '../../linalg/svm/nu-svr.js';
 import { NuSvrIpm } from '../../linalg/svm/nu-svr-ipm.js';
 import { columnMajorOrder, pairwiseSum, zscoreNumpy } from '../../linalg/svm/numpy-stats.js';
 import { registerMethod } from '../registry.js';
-import { defineSignatureMethod, type SampleOutcome, type SignatureMethodBaseOptions, type SignatureSolver } from '../signature-method.js';
+import {
+  defineSignatureMethod,
+  type SampleOutcome,
+  type SampleStatisticsContext,
+  type SignatureMethodBaseOptions,
+  type SignatureSolver,
+} from '../signature-method.js';
 
 /** nu-SVR method options. */
 export interface NuSvrMethodOptions {
@@ -59,6 +72,8 @@ export interface NuSvrMethodOptions {
   kernelDot: KernelDot;
   /** Clip negative coefficients before normalising (default true: PyDeconv NuSVR `only_positive`). */
   onlyPositive: boolean;
+  /** CIBERSORT's empirical p-value from this many random mixtures (default 0 = none; CIBERSORT uses 100 to 1000). */
+  permutations: number;
 }
 
 type Opts = NuSvrMethodOptions & SignatureMethodBaseOptions;
@@ -238,6 +253,45 @@ export const nusvrSolver: SignatureSolver<Opts, Prepared> = {
   costPerSample: (G, C, opts) => (opts.mode === 'pydeconv' ? 1 : opts.nus.length) * (opts.solver === 'ipm' ? 60 * G * C * C : 100 * G * G),
 };
 
+/**
+ * CIBERSORT's empirical p-values (CIBERSORT.R `doPerm` and the `pval` line of `CIBERSORT`).
+ *
+ * @returns per bulk sample (length = samples), NaN for samples that were not solved.
+ */
+export function cibersortPValues(ctx: SampleStatisticsContext<Opts>): number[] {
+  const { S, G, C, options, Y, rows, extras } = ctx;
+  const P = options.permutations;
+  // The pool: every entry of the mixtures on the genes in use (R: as.list(data.matrix(Y))).
+  const pool = new Float64Array(rows.length * G);
+  for (let r = 0; r < rows.length; r++) pool.set(Y.row(rows[r]!), r * G);
+  const rng = new Rng(ctx.seed).fork('cibersort-permutations');
+  const prep = nusvrSolver.prepare(S, G, C, options, ctx.seed);
+  const yr = new Float64Array(G);
+  const w = new Float64Array(C);
+  const nullR: number[] = [];
+  for (let p = 0; p < P; p++) {
+    if ((p & 7) === 0) throwIfAborted(ctx.signal);
+    // R: sample(length(Ylist), dim(X)[1]): without replacement (with replacement when the pool is smaller).
+    const idx = pool.length >= G ? rng.sampleWithoutReplacement(pool.length, G) : rng.sampleWithReplacement(pool.length, G);
+    for (let g = 0; g < G; g++) yr[g] = pool[idx[g]!]!;
+    const o = nusvrSolver.solve(prep, yr, w, -1);
+    const r = o.extra?.r;
+    if (r !== undefined && Number.isFinite(r)) nullR.push(r);
+  }
+  nullR.sort((a, b) => a - b);
+  const n = nullR.length;
+  const out = new Array<number>(Y.rows).fill(Number.NaN);
+  for (const i of rows) {
+    const r = extras.r?.[i];
+    if (r === undefined || !Number.isFinite(r) || n === 0) continue;
+    // which.min(abs(nulldist - mix_r)): the first closest null value.
+    let best = 0;
+    for (let k = 1; k < n; k++) if (Math.abs(nullR[k]! - r) < Math.abs(nullR[best]! - r)) best = k;
+    out[i] = 1 - (best + 1) / n;
+  }
+  return out;
+}
+
 /** The nu-SVR method spec (registered as 'nusvr'). */
 export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
   name: 'nusvr',
@@ -253,10 +307,16 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
     shrinking: true,
     kernelDot: 'openblas-sse2',
     onlyPositive: true,
+    permutations: 0,
   },
   options: {
     mode: { type: 'enum', values: ['cibersort', 'pydeconv'], help: "CIBERSORT's z-scoring and nu selection, or PyDeconv's single fit" },
     nus: { type: 'number-list', gt: 0, max: 1, help: 'nu values tried in cibersort mode (CIBERSORT.R)' },
+    permutations: {
+      type: 'integer',
+      min: 0,
+      help: "CIBERSORT's empirical p-value from this many random mixtures (0 = none; CIBERSORT uses 100-1000)",
+    },
     solver: {
       type: 'enum',
       values: ['libsvm', 'ipm'],
@@ -274,6 +334,7 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
     onlyPositive: { type: 'boolean', help: 'Clip negative coefficients before normalising (PyDeconv NuSVR only_positive)' },
   },
   solve: nusvrSolver,
+  sampleStatistics: (ctx): Record<string, number[]> => (ctx.options.permutations > 0 ? { pvalue: cibersortPValues(ctx) } : {}),
   solverLocation: { module: import.meta.url, exportName: 'nusvrSolver' },
   validateOptions(o) {
     const bad = (field: string, got: unknown, expected: string) =>
@@ -293,6 +354,9 @@ export const nusvrMethod = defineSignatureMethod<NuSvrMethodOptions>({
     if (!(o.C > 0) || !Number.isFinite(o.C)) throw bad('C', o.C, 'a finite number > 0');
     if (!(o.tol > 0)) throw bad('tol', o.tol, 'a number > 0');
     if (o.kernelDot !== 'openblas-sse2' && o.kernelDot !== 'plain') throw bad('kernelDot', o.kernelDot, "'openblas-sse2' or 'plain'");
+    if (!(Number.isInteger(o.permutations) && o.permutations >= 0)) throw bad('permutations', o.permutations, 'an integer >= 0, e.g. 100');
+    if (o.permutations > 0 && o.mode !== 'cibersort')
+      throw bad('permutations', o.permutations, "0 unless mode is 'cibersort' (the p-value uses its r)");
   },
 });
 
