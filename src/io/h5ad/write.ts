@@ -15,6 +15,7 @@ import type { Column, Frame } from '../../data/frame.js';
 import type { Matrix } from '../../data/matrix.js';
 import { withAtomicOutput } from '../atomic.js';
 import { type H5Group, openH5Write } from './h5.js';
+import { clearObjectTimes } from './object-times.js';
 
 /** The encoding versions this writer emits (those of anndata 0.8 - 0.11). */
 export const WRITE_ENCODINGS = {
@@ -277,6 +278,7 @@ function writeUnsValue(g: H5Group, key: string, v: Json, path: string): void {
 
 /**
  * Writes a Dataset as `.h5ad` (temp file + rename, so a failure never leaves a partial file).
+ * Byte-reproducible: the same Dataset gives the same bytes (HDF5 object times are cleared).
  *
  * @param path - Output file; its parent directory must exist.
  * @param ds - Dataset (X, layers, obs, var, raw, uns are written).
@@ -324,5 +326,7 @@ export async function writeH5ad(path: string, ds: Dataset, opts: WriteH5adOption
     } finally {
       f.close();
     }
+    // Same data, same bytes: drop HDF5's object timestamps (outputs can be compared with cmp).
+    clearObjectTimes(tmp);
   });
 }
