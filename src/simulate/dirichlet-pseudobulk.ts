@@ -18,6 +18,8 @@ import { DenseMatrix } from '../data/dense.js';
 import { Frame } from '../data/frame.js';
 import { gatherSumRows, type Matrix, toRowMajor } from '../data/matrix.js';
 import type { CsrMatrix } from '../data/sparse.js';
+import { DEFAULT_MEMORY_BYTES } from '../io/memory-budget.js';
+import { assertCounts } from '../io/validate.js';
 import { groupByCode } from './split.js';
 
 /** Options of {@link simulatePseudobulks}. */
@@ -51,6 +53,39 @@ export interface PseudobulkOptions extends LongRunOptions {
   seed?: number;
   /** Prefix of the sample names (default 'sample_': sample_0, sample_1, ... as PyDeconv). */
   samplePrefix?: string;
+  /**
+   * Memory budget in bytes for the simulated layers (default {@link DEFAULT_MEMORY_BYTES}): more
+   * samples than fit is an `E_SIM_TOO_LARGE` before any work, not an allocation failure.
+   */
+  memoryBytes?: number;
+}
+
+/** Bytes per sample and gene of the outputs: raw, relative and summed float64 layers. */
+const BYTES_PER_VALUE = 3 * 8;
+
+/**
+ * Throws when `nSamples` x `nGenes` outputs do not fit the budget (or a JavaScript typed array).
+ *
+ * @throws {@link InputError} `E_SIM_TOO_LARGE`, naming the need, the limit and the largest n that fits.
+ */
+export function checkSimulationSize(nSamples: number, nGenes: number, memoryBytes = DEFAULT_MEMORY_BYTES): void {
+  const need = nSamples * Math.max(1, nGenes) * BYTES_PER_VALUE;
+  // One layer is one Float64Array: at most 2^32 - 1 elements (V8's limit), whatever the budget.
+  const maxByArray = Math.floor((2 ** 32 - 1) / Math.max(1, nGenes));
+  const maxByBudget = Math.floor(memoryBytes / (Math.max(1, nGenes) * BYTES_PER_VALUE));
+  const maxN = Math.min(maxByArray, maxByBudget, 2 ** 31 - 1);
+  if (nSamples <= maxN) return;
+  const gb = (b: number) => `${(b / 1e9).toLocaleString('en-US', { maximumFractionDigits: 1 })} GB`;
+  throw new InputError(
+    `${nSamples.toLocaleString('en-US')} pseudobulks x ${nGenes.toLocaleString('en-US')} genes need ${gb(need)}, above the limit of ${maxN.toLocaleString('en-US')} samples`,
+    {
+      code: 'E_SIM_TOO_LARGE',
+      field: 'nSamples',
+      got: nSamples,
+      expected: `<= ${maxN} (memory budget ${gb(memoryBytes)}${maxByArray < maxByBudget ? '; one typed array holds at most 2^32 - 1 values' : ''})`,
+      hint: 'Simulate fewer samples per run (several runs with different seeds), or raise the budget with --memory',
+    },
+  );
 }
 
 /** The ground truth of a simulation. */
@@ -127,7 +162,8 @@ export function relativeCounts(m: DenseMatrix | CsrMatrix): DenseMatrix | CsrMat
  *   genes present, as PyDeconv normalises after its gene filter), so a stale `relative_counts` layer is ignored.
  * @returns the pseudobulk Dataset (samples x genes) and the ground truth.
  * @throws {@link InputError} `E_NO_COLUMN`/`E_LABELS_NUMERIC` for a bad label column, `E_SIM_OPTION` for
- *   invalid numbers, `E_PRIOR_ALPHAS` for a prior of the wrong length or non-positive values.
+ *   invalid numbers, `E_SIM_TOO_LARGE` for outputs above the memory budget, `E_NONFINITE` /
+ *   `E_NEGATIVE_COUNTS` for counts that are NaN, infinite or negative, `E_PRIOR_ALPHAS` for a prior of the wrong length or non-positive values.
  * @example
  * const sim = simulatePseudobulks(test, { labelsKey: 'cell_type', nSamples: 400, nCells: 100, seed: 0 });
  * sim.bulk.layer('relative_counts'); // 400 x genes
@@ -168,7 +204,11 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
   const alphas = concentration(opts, order, counts, cellTypes);
 
   const countsName = opts.countsLayer ?? (cells.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : 'X');
-  const raw = toRowMajor(cells.layer(countsName) as Matrix);
+  checkSimulationSize(nSamples, cells.nVars, opts.memoryBytes);
+  const countsMatrix = cells.layer(countsName) as Matrix;
+  // Pseudobulks are sums of counts: NaN or negative values would silently poison every sample.
+  assertCounts(countsMatrix, undefined, { field: countsName === 'X' ? 'X' : `layers/${countsName}` });
+  const raw = toRowMajor(countsMatrix);
   // Per-cell scale to relative counts; the CSR kernel below applies it on the fly (one pass for both sums).
   const totals = raw.rowSums();
   const scale = new Float64Array(totals.length);

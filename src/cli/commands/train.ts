@@ -14,7 +14,7 @@ import type { MethodSpec } from '../../methods/types.js';
 import { initBackend } from '../../nn/backend.js';
 import { optBool, optNumber, optString, parseSetValue, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
+import { LABELS_FILE_OPTION, loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** CLI flag -> candidate option names, first one the method defines wins. */
 const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
@@ -81,6 +81,7 @@ export const trainCommand: CommandSpec = {
   positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
   options: {
     ...REFERENCE_OPTIONS,
+    ...LABELS_FILE_OPTION,
     out: { type: 'string', short: 'o', description: 'Model directory to write', valueName: 'MODEL_DIR' },
     layer: {
       type: 'string',
@@ -124,7 +125,7 @@ export const trainCommand: CommandSpec = {
     if ('backend' in (spec.defaults as object) && backend !== 'auto') options.backend = backend;
     out.info(`backend: ${info.name}${info.simd ? ' (SIMD)' : ''}`);
     out.info(`reading reference ${refName} ...`);
-    const ref = await loadReference(refName, signal);
+    const ref = await loadReference(refName, signal, { labelsFile: optString(args, 'labels-file') });
     out.info(`training ${name} on ${ref.nObs} cells x ${ref.nVars} genes (labels '${labelsKey}', seed ${seed}) ...`);
     const t0 = Date.now();
     const fitted = await spec.fit(ref, { labelsKey, layer: optString(args, 'layer'), seed, signal, onProgress: out.progress(), options });
