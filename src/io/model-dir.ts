@@ -265,7 +265,7 @@ export async function loadModelDir(
     });
   }
   if (size > MAX_WEIGHTS_BYTES) {
-    throw new FormatError(`weights file is ${(size / 2 ** 30).toFixed(1)} GiB, above the ${MAX_WEIGHTS_BYTES / 2 ** 30} GiB limit`, {
+    throw new FormatError(`weights file is ${(size / 2 ** 30).toFixed(1)} GiB, above the 2 GiB limit`, {
       code: 'E_MODEL_TOO_LARGE',
       file: wPath,
       got: size,
