@@ -288,17 +288,27 @@ export async function loadModelDir(
   const all = width === 8 ? new Float64Array(raw.length / 8) : new Float32Array(raw.length / 4);
   new Uint8Array(all.buffer).set(raw);
   const weights = new Map<string, WeightArray>();
-  for (const e of wi.index) {
-    const n = Array.isArray(e.shape) ? e.shape.reduce((a, b) => a * b, 1) : -1;
-    if (typeof e.name !== 'string' || n !== e.length || e.offset < 0 || e.offset + e.length > all.length) {
-      throw new FormatError(`weights index entry '${e?.name}' is inconsistent`, {
+  wi.index.forEach((e: WeightEntry, i: number) => {
+    const isEntry = e !== null && typeof e === 'object';
+    const shape: unknown = isEntry ? e.shape : undefined;
+    const n = Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? shape.reduce((a, b) => a * b, 1) : -1;
+    if (
+      !isEntry ||
+      typeof e.name !== 'string' ||
+      n !== e.length ||
+      !Number.isSafeInteger(e.offset) ||
+      e.offset < 0 ||
+      e.offset + e.length > all.length
+    ) {
+      throw new FormatError(`weights index entry #${i}${isEntry && typeof e.name === 'string' ? ` ('${e.name}')` : ''} is inconsistent`, {
         code: 'E_MODEL_WEIGHTS',
         file: mPath,
-        got: e,
+        got: e === undefined ? 'nothing' : e,
+        expected: '{name, shape, offset, length} with length = product of shape, inside weights.bin',
         hint: 'The model files are corrupt; train again',
       });
     }
     weights.set(e.name, { shape: e.shape, data: all.subarray(e.offset, e.offset + e.length) });
-  }
+  });
   return { manifest, weights };
 }
