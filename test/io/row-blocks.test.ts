@@ -7,8 +7,9 @@ import { Rng } from '../../src/core/rng.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { DenseMatrix } from '../../src/data/dense.js';
 import { CsrMatrix } from '../../src/data/sparse.js';
-import { openH5adBacked } from '../../src/io/h5ad/read.js';
+import { openH5adBacked, readH5ad } from '../../src/io/h5ad/read.js';
 import { writeH5ad } from '../../src/io/h5ad/write.js';
+import { writeH5adCsrStream } from '../../src/io/h5ad/write-stream.js';
 import { backedRowSource, blockRowsForBudget, datasetRowSource, miniBatches, rowBlocks, stackRows } from '../../src/io/row-blocks.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'celldeconv-blocks-'));
@@ -96,4 +97,26 @@ test('rowBlocks covers the rows once in sequential and shuffled order; stackRows
   assert.equal(blockRowsForBudget(src, 1e9), 53);
   assert.equal(blockRowsForBudget({ ...src, nRows: 1e6, storedPerRow: 1000 }, 2e9), Math.floor(2e9 / 4 / 16016));
   assert.throws(() => [...miniBatches(src, { batchSize: 0, blockRows: 5, rng: new Rng(0) })], { code: 'E_OPTION' });
+});
+
+test('writeH5adCsrStream: blocks written to disk read back as the whole matrix; wrong totals are E_SHAPE', async () => {
+  const ds = labelled();
+  const p = join(tmp, 'stream.h5ad');
+  const blocks = [...rowBlocks(datasetRowSource(ds), { blockRows: 10 })].map((b) => b.X as CsrMatrix);
+  await writeH5adCsrStream(p, { obsNames: ds.obsNames, varNames: ds.varNames, obs: ds.obs, var: ds.var }, blocks);
+  const back = await readH5ad(p);
+  assert.deepEqual(back.obsNames, ds.obsNames);
+  const a = back.X as CsrMatrix;
+  const x = ds.X as CsrMatrix;
+  assert.deepEqual(Array.from(a.indptr), Array.from(x.indptr));
+  assert.deepEqual(Array.from(a.indices), Array.from(x.indices));
+  assert.deepEqual(Array.from(a.data), Array.from(x.data));
+  await assert.rejects(
+    writeH5adCsrStream(
+      join(tmp, 'short.h5ad'),
+      { obsNames: ds.obsNames, varNames: ds.varNames, obs: ds.obs, var: ds.var },
+      blocks.slice(1),
+    ),
+    { code: 'E_SHAPE' },
+  );
 });

@@ -48,12 +48,12 @@ export interface WriteH5adOptions extends LongRunOptions {
   categoricals?: 'legacy' | 'modern';
 }
 
-interface WriteCtx {
+export interface WriteCtx {
   compression?: number;
   categoricals?: 'legacy' | 'modern';
 }
 
-function tag(node: { create_attribute: H5Group['create_attribute'] }, enc: Enc): void {
+export function tag(node: { create_attribute: H5Group['create_attribute'] }, enc: Enc): void {
   node.create_attribute('encoding-type', enc);
   node.create_attribute('encoding-version', WRITE_ENCODINGS[enc]);
 }
@@ -157,7 +157,7 @@ function checkKey(key: string, where: string): void {
   }
 }
 
-function writeFrame(parent: H5Group, name: string, frame: Frame, index: readonly string[], ctx: WriteCtx): void {
+export function writeFrame(parent: H5Group, name: string, frame: Frame, index: readonly string[], ctx: WriteCtx): void {
   for (const k of frame.columnNames) checkKey(k, `${name} column`);
   const g = parent.create_group(name);
   const legacy = ctx.categoricals !== 'modern' && frame.columnNames.some((k) => frame.get(k).kind === 'categorical');
@@ -209,7 +209,7 @@ function writeMatrix(parent: H5Group, name: string, m: Matrix, ctx: WriteCtx): v
   else writeArray(g, 'indptr', indptr as Int32Array, [major + 1], ctx, null);
 }
 
-function emptyDict(parent: H5Group, name: string): H5Group {
+export function emptyDict(parent: H5Group, name: string): H5Group {
   const g = parent.create_group(name);
   tag(g, 'dict');
   return g;
