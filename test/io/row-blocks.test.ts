@@ -8,6 +8,7 @@ import { Dataset } from '../../src/data/dataset.js';
 import { DenseMatrix } from '../../src/data/dense.js';
 import { CsrMatrix } from '../../src/data/sparse.js';
 import { openH5adBacked, readH5ad } from '../../src/io/h5ad/read.js';
+import { SLICE_ELEMENTS } from '../../src/io/h5ad/registry.js';
 import { writeH5ad } from '../../src/io/h5ad/write.js';
 import { writeH5adCsrStream } from '../../src/io/h5ad/write-stream.js';
 import { backedRowSource, blockRowsForBudget, datasetRowSource, miniBatches, rowBlocks, stackRows } from '../../src/io/row-blocks.js';
@@ -119,4 +120,22 @@ test('writeH5adCsrStream: blocks written to disk read back as the whole matrix; 
     ),
     { code: 'E_SHAPE' },
   );
+});
+
+test('datasets above SLICE_ELEMENTS are read in hyperslab slices into one array, values intact', async () => {
+  const rows = Math.ceil((SLICE_ELEMENTS + 12345) / 1000);
+  const data = Float32Array.from({ length: rows * 1000 }, (_, i) => (i * 13) % 1009);
+  const ds = new Dataset({
+    X: new DenseMatrix(rows, 1000, data),
+    obsNames: Array.from({ length: rows }, (_, i) => `c${i}`),
+    varNames: Array.from({ length: 1000 }, (_, j) => `g${j}`),
+  });
+  const p = join(tmp, 'big-dense.h5ad');
+  await writeH5ad(p, ds);
+  const back = (await readH5ad(p)).X as DenseMatrix;
+  assert.ok(back.data instanceof Float32Array);
+  assert.equal(back.data.length, data.length);
+  let same = true;
+  for (let i = 0; i < data.length; i++) if (back.data[i] !== data[i]) same = false;
+  assert.ok(same);
 });
