@@ -19,6 +19,7 @@ import { Frame } from '../data/frame.js';
 import { gatherSumRows, type Matrix, toRowMajor } from '../data/matrix.js';
 import type { CsrMatrix } from '../data/sparse.js';
 import { DEFAULT_MEMORY_BYTES } from '../io/memory-budget.js';
+import type { RowBlockSource } from '../io/row-blocks.js';
 import { assertCounts } from '../io/validate.js';
 import { groupByCode } from './split.js';
 
@@ -58,6 +59,15 @@ export interface PseudobulkOptions extends LongRunOptions {
    * samples than fit is an `E_SIM_TOO_LARGE` before any work, not an allocation failure.
    */
   memoryBytes?: number;
+  /**
+   * Read the counts from this source, block by block, instead of `cells`' matrices (which may then
+   * be an empty placeholder of the right shape: `cells` still gives labels and names). One pass
+   * over the source; memory is the outputs plus one block. Picks and truth are those of the
+   * in-memory path for the same seed; raw sums are identical, relative counts agree to rounding.
+   */
+  rows?: RowBlockSource;
+  /** Rows per block read from `rows` (default 4096). */
+  blockRows?: number;
 }
 
 /** Bytes per sample and gene of the outputs: raw, relative and summed float64 layers. */
@@ -205,15 +215,17 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
 
   const countsName = opts.countsLayer ?? (cells.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : 'X');
   checkSimulationSize(nSamples, cells.nVars, opts.memoryBytes);
-  const countsMatrix = cells.layer(countsName) as Matrix;
+  const countsField = countsName === 'X' ? 'X' : `layers/${countsName}`;
+  const streamed = opts.rows;
+  const countsMatrix = streamed ? undefined : (cells.layer(countsName) as Matrix);
   // Pseudobulks are sums of counts: NaN or negative values would silently poison every sample.
-  assertCounts(countsMatrix, undefined, { field: countsName === 'X' ? 'X' : `layers/${countsName}` });
-  const raw = toRowMajor(countsMatrix);
+  if (countsMatrix) assertCounts(countsMatrix, undefined, { field: countsField });
+  const raw = countsMatrix ? toRowMajor(countsMatrix) : undefined;
   // Per-cell scale to relative counts; the CSR kernel below applies it on the fly (one pass for both sums).
-  const totals = raw.rowSums();
+  const totals = raw ? raw.rowSums() : new Float64Array(0);
   const scale = new Float64Array(totals.length);
   for (let i = 0; i < scale.length; i++) scale[i] = (totals[i] as number) > 0 ? RELATIVE_COUNTS_TARGET / (totals[i] as number) : 0;
-  const relDense = raw.kind === 'dense' ? relativeCounts(raw) : undefined;
+  const relDense = raw?.kind === 'dense' ? relativeCounts(raw) : undefined;
 
   const rng = new Rng(seed);
   const rngP = rng.fork('dirichlet');
@@ -256,6 +268,10 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
       const pick = kc > pop.length ? rngCells.sampleWithReplacement(pop.length, kc) : rngCells.sampleWithoutReplacement(pop.length, kc);
       for (let t = 0; t < kc; t++) indices[pos++] = pop[pick[t] as number] as number;
     }
+    if (!raw) {
+      tick(i + 1);
+      continue; // gathered below, in one pass over the source
+    }
     const idx = indices.subarray(indptr[i] as number, indptr[i + 1] as number);
     const sumRow = sumOut.subarray(i * G, (i + 1) * G);
     const relRow = relOut.subarray(i * G, (i + 1) * G);
@@ -276,6 +292,18 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
       rawRow.set(sumRow);
     }
     tick(i + 1);
+  }
+
+  if (streamed) {
+    gatherFromBlocks(streamed, opts.blockRows ?? 4096, indptr, indices, G, sumOut, relOut, countsField, opts.signal);
+    for (let i = 0; i < nSamples; i++) {
+      const n = (indptr[i + 1] as number) - (indptr[i] as number);
+      const inv = aggregation === 'mean' && n > 0 ? 1 / n : aggregation === 'mean' ? 0 : 1;
+      for (let j = i * G; j < (i + 1) * G; j++) {
+        rawOut[j] = (sumOut[j] as number) * inv;
+        relOut[j] = (relOut[j] as number) * inv;
+      }
+    }
   }
 
   const prefix = opts.samplePrefix ?? 'sample_';
@@ -314,6 +342,72 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
     alphas,
     seed,
   };
+}
+
+/**
+ * The streamed gather: inverts the picks (cell -> samples, with repeats), then reads the source
+ * once in row blocks and adds each picked row to its samples' sums (raw and relative).
+ */
+function gatherFromBlocks(
+  source: RowBlockSource,
+  blockRows: number,
+  indptr: Int32Array,
+  indices: Int32Array,
+  G: number,
+  sumOut: Float64Array,
+  relOut: Float64Array,
+  field: string,
+  signal?: AbortSignal,
+): void {
+  const nRows = source.nRows;
+  const nSamples = indptr.length - 1;
+  const cellPtr = new Int32Array(nRows + 1);
+  for (let q = 0; q < indices.length; q++) cellPtr[(indices[q] as number) + 1] = (cellPtr[(indices[q] as number) + 1] as number) + 1;
+  for (let c = 0; c < nRows; c++) cellPtr[c + 1] = (cellPtr[c + 1] as number) + (cellPtr[c] as number);
+  const fill = cellPtr.slice(0, nRows);
+  const cellSamples = new Int32Array(indices.length);
+  for (let i = 0; i < nSamples; i++)
+    for (let q = indptr[i] as number; q < (indptr[i + 1] as number); q++) {
+      const c = indices[q] as number;
+      cellSamples[fill[c] as number] = i;
+      fill[c] = (fill[c] as number) + 1;
+    }
+  for (let start = 0; start < nRows; start += blockRows) {
+    throwIfAborted(signal);
+    const end = Math.min(nRows, start + blockRows);
+    // Skip blocks no sample picked from.
+    if (cellPtr[end] === cellPtr[start]) continue;
+    const block = source.readRows(start, end);
+    assertCounts(block, undefined, { field: `${field} (rows ${start}..${end - 1})` });
+    const csr = block.kind === 'csr' ? block : undefined;
+    for (let r = 0; r < end - start; r++) {
+      const c = start + r;
+      const a = cellPtr[c] as number;
+      const b = cellPtr[c + 1] as number;
+      if (a === b) continue;
+      let p0: number;
+      let p1: number;
+      if (csr) {
+        p0 = csr.indptr[r] as number;
+        p1 = csr.indptr[r + 1] as number;
+      } else {
+        p0 = r * G;
+        p1 = (r + 1) * G;
+      }
+      let total = 0;
+      for (let p = p0; p < p1; p++) total += block.data[p] as number;
+      const f = total > 0 ? RELATIVE_COUNTS_TARGET / total : 0;
+      for (let q = a; q < b; q++) {
+        const base = (cellSamples[q] as number) * G;
+        for (let p = p0; p < p1; p++) {
+          const j = base + (csr ? (csr.indices[p] as number) : p - p0);
+          const v = block.data[p] as number;
+          sumOut[j] = (sumOut[j] as number) + v;
+          relOut[j] = (relOut[j] as number) + v * f;
+        }
+      }
+    }
+  }
 }
 
 /**

@@ -139,3 +139,36 @@ test('datasets above SLICE_ELEMENTS are read in hyperslab slices into one array,
   for (let i = 0; i < data.length; i++) if (back.data[i] !== data[i]) same = false;
   assert.ok(same);
 });
+
+test('simulatePseudobulks from row blocks (memory or disk) matches the in-memory path', async () => {
+  const { syntheticCells } = await import('../benchmark/synthetic.js');
+  const { simulatePseudobulks } = await import('../../src/simulate/dirichlet-pseudobulk.js');
+  const { ds } = syntheticCells([30, 20, 12], 25, 5);
+  const p = join(tmp, 'sim-src.h5ad');
+  await writeH5ad(p, ds);
+  const empty = new CsrMatrix(ds.nObs, ds.nVars, {
+    indptr: new Float64Array(ds.nObs + 1),
+    indices: new Int32Array(0),
+    data: new Float32Array(0),
+  });
+  const placeholder = new Dataset({ X: empty, obsNames: ds.obsNames, varNames: ds.varNames, obs: ds.obs });
+  for (const aggregation of ['mean', 'sum'] as const) {
+    const opts = { labelsKey: 'cell_type', nSamples: 9, nCells: { min: 5, max: 40 }, seed: 2, aggregation };
+    const want = simulatePseudobulks(ds, opts);
+    const b = await openH5adBacked(p);
+    try {
+      for (const rows of [datasetRowSource(ds), backedRowSource(b)]) {
+        const got = simulatePseudobulks(placeholder, { ...opts, rows, blockRows: 7 });
+        assert.deepEqual(Array.from(got.truth.proportions.data), Array.from(want.truth.proportions.data));
+        assert.deepEqual(Array.from(got.bulk.layer('counts_sum').data), Array.from(want.bulk.layer('counts_sum').data));
+        const a = got.bulk.layer('relative_counts').data;
+        const w = want.bulk.layer('relative_counts').data;
+        for (let i = 0; i < w.length; i++)
+          assert.ok(Math.abs((a[i] as number) - (w[i] as number)) <= 1e-9 * Math.max(1, Math.abs(w[i] as number)));
+        assert.deepEqual(Array.from(got.bulk.X.data as Float64Array), Array.from(want.bulk.X.data as Float64Array));
+      }
+    } finally {
+      b.close();
+    }
+  }
+});
