@@ -8,6 +8,7 @@ import { InputError } from '../core/errors.js';
 import type { Dataset } from '../data/dataset.js';
 import { PBMC3K_LABEL_COLUMN, pbmc3k } from '../datasets/index.js';
 import { readH5ad } from '../io/h5ad/read.js';
+import { readLabels, withObsColumns } from '../io/labels.js';
 import { readTenx } from '../io/mtx.js';
 import { optString, reqString, UsageError } from './args.js';
 import type { OptionSpec, ParsedArgs } from './command.js';
@@ -24,6 +25,15 @@ export const REFERENCE_OPTIONS: Record<string, OptionSpec> = {
     valueName: 'REF',
   },
   labels: { type: 'string', short: 'l', description: 'obs column with cell-type labels (pbmc3k: cell_type)', valueName: 'COLUMN' },
+};
+
+/** `--labels-file`: a per-cell label table joined to the reference by barcode before `--labels` is looked up. */
+export const LABELS_FILE_OPTION: Record<string, OptionSpec> = {
+  'labels-file': {
+    type: 'string',
+    description: 'Per-cell label table (TSV/CSV, joined by barcode) added to obs before --labels is looked up',
+    valueName: 'FILE',
+  },
 };
 
 /**
@@ -61,13 +71,21 @@ export function referenceOptions(args: ParsedArgs): { refName: string; labelsKey
  *
  * @param ref - `pbmc3k`, a path to an .h5ad file, or a 10x directory / .mtx[.gz] file.
  * @param signal - aborts the read.
+ * @param opts - `labelsFile`: a per-cell label table (see {@link readLabels}) added to obs.
  * @returns the reference, cells x genes.
  * @throws {@link InputError} `E_FILE_NOT_FOUND` when the path does not exist, `E_REFERENCE_FORMAT`
- *   for any other file type; the readers' own errors for malformed files.
+ *   for any other file type, `E_LABELS_MISMATCH` for a label table that does not match the cells;
+ *   the readers' own errors for malformed files.
  * @example
  * const ref = await loadReference('pbmc3k');
  */
-export async function loadReference(ref: string, signal?: AbortSignal): Promise<Dataset> {
+export async function loadReference(ref: string, signal?: AbortSignal, opts: { labelsFile?: string } = {}): Promise<Dataset> {
+  const ds = await loadReferenceMatrix(ref, signal);
+  // A label table that matches no cell (or only some) is an E_LABELS_MISMATCH saying how many matched.
+  return opts.labelsFile ? withObsColumns(ds, readLabels(opts.labelsFile, ds.obsNames)) : ds;
+}
+
+async function loadReferenceMatrix(ref: string, signal?: AbortSignal): Promise<Dataset> {
   if (ref === 'pbmc3k') return pbmc3k({ signal });
   let isDir = false;
   try {

@@ -4,7 +4,7 @@
  * leaves a half-written file, and never clobbers an existing output.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CelldeconvError, InputError } from '../core/errors.js';
 
@@ -26,6 +26,69 @@ function checkParent(path: string): string {
     });
   }
   return dir;
+}
+
+const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOENT']);
+
+/** The typed error for a directory that does not accept new files (permissions, read-only mount, /proc). */
+function notWritable(e: unknown, path: string): InputError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? 'error';
+  const dir = dirname(resolve(path));
+  const why =
+    code === 'EROFS' ? 'read-only file system' : code === 'ENOENT' ? 'the directory does not accept new files' : 'permission denied';
+  return new InputError(`cannot write output: directory ${dir} is not writable (${code}: ${why})`, {
+    code: 'E_NOT_WRITABLE',
+    file: path,
+    got: code,
+    hint: 'Choose an output path in a writable directory (e.g. under your home or the current directory)',
+    cause: e,
+  });
+}
+
+/** Creates and removes the temp file once, so that an unwritable directory fails before any work. */
+function probeWritable(tmp: string, path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+  } catch (e) {
+    if (NOT_WRITABLE.has((e as NodeJS.ErrnoException)?.code ?? '')) throw notWritable(e, path);
+    throw wrapWriteError(e, path);
+  }
+  closeSync(fd);
+  rmSync(tmp, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temp files of `path` left by processes that no longer run (a SIGKILL during a write):
+ * they are hidden dot files and never the output itself, but they should not pile up.
+ */
+export function removeStaleTemps(path: string): number {
+  const dir = dirname(resolve(path));
+  const prefix = `.${basename(path)}.`;
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || isAlive(Number(m[1]))) continue;
+    removeQuietly(join(dir, name));
+    removed++;
+  }
+  return removed;
 }
 
 /** A unique temp path next to `path` (same directory, so that rename is atomic on one filesystem). */
@@ -71,7 +134,8 @@ function wrapWriteError(e: unknown, path: string): unknown {
  *
  * @param path - Output file path; its parent directory must exist.
  * @param data - Text (written as UTF-8) or bytes.
- * @throws {@link InputError} `E_NO_PARENT_DIR` when the parent directory is missing, `E_WRITE` when
+ * @throws {@link InputError} `E_NO_PARENT_DIR` when the parent directory is missing,
+ *   `E_NOT_WRITABLE` when it does not accept files (permissions, read-only mount), `E_WRITE` when
  *   the write fails (the target is left untouched and the temp file removed).
  * @example
  * ```ts
@@ -83,7 +147,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(path);
   let fd: number | undefined;
   try {
-    fd = openSync(tmp, 'wx', 0o644);
+    try {
+      fd = openSync(tmp, 'wx', 0o644);
+    } catch (e) {
+      if (NOT_WRITABLE.has((e as NodeJS.ErrnoException)?.code ?? '')) throw notWritable(e, path);
+      throw e;
+    }
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
@@ -91,6 +160,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, path);
+    removeStaleTemps(path);
   } catch (e) {
     if (fd !== undefined) {
       try {
@@ -112,8 +182,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * @param path - Final output path (file or directory); its parent directory must exist.
  * @param write - Writes the complete output at `tmpPath` (a path that does not exist yet).
  * @returns What `write` returned.
- * @throws {@link InputError} `E_NO_PARENT_DIR` when the parent directory is missing; whatever
- *   `write` throws (untyped errors are wrapped as `E_WRITE`).
+ * @throws {@link InputError} `E_NO_PARENT_DIR` when the parent directory is missing,
+ *   `E_NOT_WRITABLE` (checked before `write` runs); whatever `write` throws (untyped errors are
+ *   wrapped as `E_WRITE`).
  * @example
  * ```ts
  * await withAtomicOutput('out.h5ad', async (tmp) => { writeMyHdf5(tmp); });
@@ -122,6 +193,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 export async function withAtomicOutput<T>(path: string, write: (tmpPath: string) => Promise<T> | T): Promise<T> {
   checkParent(path);
   const tmp = tempPathFor(path);
+  probeWritable(tmp, path);
   try {
     const result = await write(tmp);
     if (!existsSync(tmp)) {
@@ -139,9 +211,11 @@ export async function withAtomicOutput<T>(path: string, write: (tmpPath: string)
         throw e;
       }
       removeQuietly(old);
+      removeStaleTemps(path);
       return result;
     }
     renameSync(tmp, path);
+    removeStaleTemps(path);
     return result;
   } catch (e) {
     removeQuietly(tmp);

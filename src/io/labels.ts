@@ -19,8 +19,9 @@ export interface ReadLabelsOptions {
  *
  * The first line is a header unless its first cell is one of the barcodes (joining by order: unless
  * the table has exactly one line per cell). The barcode column is
- * the column whose values match the most `cellNames`; when no column matches any, rows are joined by
- * order (the table must then have exactly one row per cell). Columns are typed by
+ * the column whose values match the most `cellNames`. When no column matches any barcode, a
+ * one-column table is joined by order (it must then have exactly one row per cell); a table with
+ * more columns is an `E_LABELS_MISMATCH` ("labels match 0 of N cells") unless `byOrder`. Columns are typed by
  * {@link inferColumn} (strings with few distinct values become categorical). A header-less table
  * names its columns `label`, `label_2`, ...
  *
@@ -92,6 +93,18 @@ export function readLabels(path: string, cellNames: readonly string[], opts: Rea
       });
     }
   } else {
+    // A table with a label column beside a barcode-like column whose values match no cell is a
+    // mismatch (wrong file, or barcodes with another suffix), not a table to join by order.
+    if (!opts.byOrder && nCols >= 2 && rows.length > 0) {
+      const firstCol = rows.map((r) => r[0] ?? '');
+      throw new InputError(`labels match 0 of ${fmtInt(n)} cells: no column holds any of the cell barcodes`, {
+        code: 'E_LABELS_MISMATCH',
+        file: path,
+        got: `first column starts ${JSON.stringify(firstCol.slice(0, 3))}`,
+        expected: `barcodes such as ${JSON.stringify(cellNames.slice(0, 3))}`,
+        hint: 'Check that the labels belong to this matrix (a "-1" suffix? another sample?), or pass --labels-by-order to join by row order',
+      });
+    }
     if (rows.length !== n) {
       throw new InputError(
         `labels file has ${fmtInt(rows.length)} rows but there are ${fmtInt(n)} cells, and no column matches any barcode`,

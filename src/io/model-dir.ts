@@ -29,6 +29,8 @@ import { writeFileAtomic } from './atomic.js';
 export const MODEL_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
 export const WEIGHTS_FILE = 'weights.bin';
+/** Largest weights.bin {@link loadModelDir} reads: one Node buffer (2 GiB - 1 byte). */
+export const MAX_WEIGHTS_BYTES = 2 ** 31 - 1;
 
 /** One named parameter array (float32 or float64, as the model directory stores it). */
 export interface WeightArray<T extends Float32Array | Float64Array = Float32Array | Float64Array> {
@@ -137,6 +139,18 @@ export async function saveModelDir(
     index.push({ name, shape: [...w.shape], offset: total, length: n });
     total += n;
   }
+  if (total * (dtype === 'float64' ? 8 : 4) > MAX_WEIGHTS_BYTES) {
+    throw new InputError(
+      `model weights need ${((total * (dtype === 'float64' ? 8 : 4)) / 2 ** 30).toFixed(1)} GiB, above the 2 GiB limit`,
+      {
+        code: 'E_MODEL_TOO_LARGE',
+        file: dir,
+        got: total,
+        expected: `<= ${MAX_WEIGHTS_BYTES} bytes of weights`,
+        hint: 'Use fewer genes or smaller layers',
+      },
+    );
+  }
   const buf = dtype === 'float64' ? new Float64Array(total) : new Float32Array(total);
   for (let i = 0; i < entries.length; i++) buf.set((entries[i] as [string, WeightArray])[1].data, (index[i] as WeightEntry).offset);
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -148,7 +162,16 @@ export async function saveModelDir(
     ...manifest,
     weights: { file: WEIGHTS_FILE, dtype, byteOrder: 'little', sha256: sha256(bytes), bytes: bytes.length, index },
   };
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new InputError(`cannot create the model directory (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
+      code: 'E_NOT_WRITABLE',
+      file: dir,
+      hint: 'Choose a --out directory in a writable location',
+      cause: e,
+    });
+  }
   writeFileAtomic(join(dir, WEIGHTS_FILE), bytes);
   writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 2)}\n`);
   return full;
@@ -162,7 +185,8 @@ export async function saveModelDir(
  * @returns The manifest and the weights by name (each a view of one shared buffer, of the stored dtype).
  * @throws {@link NotFittedError} `E_MODEL_MISSING` when the directory or a file is missing;
  *   {@link FormatError} `E_MODEL_MANIFEST` for an unreadable/invalid manifest, `E_MODEL_CHECKSUM`
- *   when weights.bin does not match its SHA-256, `E_MODEL_WEIGHTS` for a size/index mismatch;
+ *   when weights.bin does not match its SHA-256, `E_MODEL_WEIGHTS` for a size/index mismatch,
+ *   `E_MODEL_TOO_LARGE` above {@link MAX_WEIGHTS_BYTES};
  *   {@link InputError} `E_MODEL_METHOD` for a model of another method.
  */
 export async function loadModelDir(
@@ -203,7 +227,7 @@ export async function loadModelDir(
       hint: 'Upgrade celldeconv',
     });
   }
-  if (!Array.isArray(manifest.genes) || !Array.isArray(manifest.cellTypes)) bad('manifest lacks genes or cellTypes');
+  if (!Array.isArray(manifest.genes) || !Array.isArray(manifest.cellTypes)) throw bad('manifest lacks genes or cellTypes');
   if (!Array.isArray(manifest.genes) || !manifest.genes.every((g) => typeof g === 'string')) throw bad('genes must be strings');
   if (!Array.isArray(manifest.cellTypes) || !manifest.cellTypes.every((g) => typeof g === 'string')) throw bad('cellTypes must be strings');
   const wi = manifest.weights;
@@ -227,18 +251,29 @@ export async function loadModelDir(
       hint: 'The weights file was removed or saving was interrupted; train again',
     });
   }
-  const raw = readFileSync(wPath);
   const width = wi.dtype === 'float64' ? 8 : 4;
   if (wi.dtype !== 'float32' && wi.dtype !== 'float64') throw bad('unknown weights dtype', wi.dtype, 'float32 or float64');
-  if (raw.length !== wi.bytes || raw.length % width !== 0) {
+  // Sizes are checked before reading, so a huge or damaged file fails at once with a typed error.
+  const size = statSync(wPath).size;
+  if (size !== wi.bytes || size % width !== 0) {
     throw new FormatError('weights file has the wrong size', {
       code: 'E_MODEL_WEIGHTS',
       file: wPath,
-      got: raw.length,
+      got: size,
       expected: wi.bytes,
       hint: 'The model files are corrupt or truncated; train again',
     });
   }
+  if (size > MAX_WEIGHTS_BYTES) {
+    throw new FormatError(`weights file is ${(size / 2 ** 30).toFixed(1)} GiB, above the 2 GiB limit`, {
+      code: 'E_MODEL_TOO_LARGE',
+      file: wPath,
+      got: size,
+      expected: `<= ${MAX_WEIGHTS_BYTES} bytes`,
+      hint: 'Node reads at most 2 GiB into one buffer; train a smaller model (fewer genes or hidden units)',
+    });
+  }
+  const raw = readFileSync(wPath);
   const digest = sha256(raw);
   if (digest !== wi.sha256) {
     throw new FormatError('weights checksum mismatch', {
@@ -253,17 +288,27 @@ export async function loadModelDir(
   const all = width === 8 ? new Float64Array(raw.length / 8) : new Float32Array(raw.length / 4);
   new Uint8Array(all.buffer).set(raw);
   const weights = new Map<string, WeightArray>();
-  for (const e of wi.index) {
-    const n = Array.isArray(e.shape) ? e.shape.reduce((a, b) => a * b, 1) : -1;
-    if (typeof e.name !== 'string' || n !== e.length || e.offset < 0 || e.offset + e.length > all.length) {
-      throw new FormatError(`weights index entry '${e?.name}' is inconsistent`, {
+  wi.index.forEach((e: WeightEntry, i: number) => {
+    const isEntry = e !== null && typeof e === 'object';
+    const shape: unknown = isEntry ? e.shape : undefined;
+    const n = Array.isArray(shape) && shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? shape.reduce((a, b) => a * b, 1) : -1;
+    if (
+      !isEntry ||
+      typeof e.name !== 'string' ||
+      n !== e.length ||
+      !Number.isSafeInteger(e.offset) ||
+      e.offset < 0 ||
+      e.offset + e.length > all.length
+    ) {
+      throw new FormatError(`weights index entry #${i}${isEntry && typeof e.name === 'string' ? ` ('${e.name}')` : ''} is inconsistent`, {
         code: 'E_MODEL_WEIGHTS',
         file: mPath,
-        got: e,
+        got: e === undefined ? 'nothing' : e,
+        expected: '{name, shape, offset, length} with length = product of shape, inside weights.bin',
         hint: 'The model files are corrupt; train again',
       });
     }
     weights.set(e.name, { shape: e.shape, data: all.subarray(e.offset, e.offset + e.length) });
-  }
+  });
   return { manifest, weights };
 }

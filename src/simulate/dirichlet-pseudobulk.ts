@@ -18,6 +18,9 @@ import { DenseMatrix } from '../data/dense.js';
 import { Frame } from '../data/frame.js';
 import { gatherSumRows, type Matrix, toRowMajor } from '../data/matrix.js';
 import type { CsrMatrix } from '../data/sparse.js';
+import { DEFAULT_MEMORY_BYTES } from '../io/memory-budget.js';
+import type { RowBlockSource } from '../io/row-blocks.js';
+import { assertCounts } from '../io/validate.js';
 import { groupByCode } from './split.js';
 
 /** Options of {@link simulatePseudobulks}. */
@@ -51,6 +54,48 @@ export interface PseudobulkOptions extends LongRunOptions {
   seed?: number;
   /** Prefix of the sample names (default 'sample_': sample_0, sample_1, ... as PyDeconv). */
   samplePrefix?: string;
+  /**
+   * Memory budget in bytes for the simulated layers (default {@link DEFAULT_MEMORY_BYTES}): more
+   * samples than fit is an `E_SIM_TOO_LARGE` before any work, not an allocation failure.
+   */
+  memoryBytes?: number;
+  /**
+   * Read the counts from this source, block by block, instead of `cells`' matrices (which may then
+   * be an empty placeholder of the right shape: `cells` still gives labels and names). One pass
+   * over the source; memory is the outputs plus one block. Picks and truth are those of the
+   * in-memory path for the same seed; raw sums are identical, relative counts agree to rounding.
+   */
+  rows?: RowBlockSource;
+  /** Rows per block read from `rows` (default 4096). */
+  blockRows?: number;
+}
+
+/** Bytes per sample and gene of the outputs: raw, relative and summed float64 layers. */
+const BYTES_PER_VALUE = 3 * 8;
+
+/**
+ * Throws when `nSamples` x `nGenes` outputs do not fit the budget (or a JavaScript typed array).
+ *
+ * @throws {@link InputError} `E_SIM_TOO_LARGE`, naming the need, the limit and the largest n that fits.
+ */
+export function checkSimulationSize(nSamples: number, nGenes: number, memoryBytes = DEFAULT_MEMORY_BYTES): void {
+  const need = nSamples * Math.max(1, nGenes) * BYTES_PER_VALUE;
+  // One layer is one Float64Array: at most 2^32 - 1 elements (V8's limit), whatever the budget.
+  const maxByArray = Math.floor((2 ** 32 - 1) / Math.max(1, nGenes));
+  const maxByBudget = Math.floor(memoryBytes / (Math.max(1, nGenes) * BYTES_PER_VALUE));
+  const maxN = Math.min(maxByArray, maxByBudget, 2 ** 31 - 1);
+  if (nSamples <= maxN) return;
+  const gb = (b: number) => `${(b / 1e9).toLocaleString('en-US', { maximumFractionDigits: 1 })} GB`;
+  throw new InputError(
+    `${nSamples.toLocaleString('en-US')} pseudobulks x ${nGenes.toLocaleString('en-US')} genes need ${gb(need)}, above the limit of ${maxN.toLocaleString('en-US')} samples`,
+    {
+      code: 'E_SIM_TOO_LARGE',
+      field: 'nSamples',
+      got: nSamples,
+      expected: `<= ${maxN} (memory budget ${gb(memoryBytes)}${maxByArray < maxByBudget ? '; one typed array holds at most 2^32 - 1 values' : ''})`,
+      hint: 'Simulate fewer samples per run (several runs with different seeds), or raise the budget with --memory',
+    },
+  );
 }
 
 /** The ground truth of a simulation. */
@@ -127,7 +172,8 @@ export function relativeCounts(m: DenseMatrix | CsrMatrix): DenseMatrix | CsrMat
  *   genes present, as PyDeconv normalises after its gene filter), so a stale `relative_counts` layer is ignored.
  * @returns the pseudobulk Dataset (samples x genes) and the ground truth.
  * @throws {@link InputError} `E_NO_COLUMN`/`E_LABELS_NUMERIC` for a bad label column, `E_SIM_OPTION` for
- *   invalid numbers, `E_PRIOR_ALPHAS` for a prior of the wrong length or non-positive values.
+ *   invalid numbers, `E_SIM_TOO_LARGE` for outputs above the memory budget, `E_NONFINITE` /
+ *   `E_NEGATIVE_COUNTS` for counts that are NaN, infinite or negative, `E_PRIOR_ALPHAS` for a prior of the wrong length or non-positive values.
  * @example
  * const sim = simulatePseudobulks(test, { labelsKey: 'cell_type', nSamples: 400, nCells: 100, seed: 0 });
  * sim.bulk.layer('relative_counts'); // 400 x genes
@@ -168,12 +214,18 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
   const alphas = concentration(opts, order, counts, cellTypes);
 
   const countsName = opts.countsLayer ?? (cells.layers.has(LAYERS.rawCounts) ? LAYERS.rawCounts : 'X');
-  const raw = toRowMajor(cells.layer(countsName) as Matrix);
+  checkSimulationSize(nSamples, cells.nVars, opts.memoryBytes);
+  const countsField = countsName === 'X' ? 'X' : `layers/${countsName}`;
+  const streamed = opts.rows;
+  const countsMatrix = streamed ? undefined : (cells.layer(countsName) as Matrix);
+  // Pseudobulks are sums of counts: NaN or negative values would silently poison every sample.
+  if (countsMatrix) assertCounts(countsMatrix, undefined, { field: countsField });
+  const raw = countsMatrix ? toRowMajor(countsMatrix) : undefined;
   // Per-cell scale to relative counts; the CSR kernel below applies it on the fly (one pass for both sums).
-  const totals = raw.rowSums();
+  const totals = raw ? raw.rowSums() : new Float64Array(0);
   const scale = new Float64Array(totals.length);
   for (let i = 0; i < scale.length; i++) scale[i] = (totals[i] as number) > 0 ? RELATIVE_COUNTS_TARGET / (totals[i] as number) : 0;
-  const relDense = raw.kind === 'dense' ? relativeCounts(raw) : undefined;
+  const relDense = raw?.kind === 'dense' ? relativeCounts(raw) : undefined;
 
   const rng = new Rng(seed);
   const rngP = rng.fork('dirichlet');
@@ -216,6 +268,10 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
       const pick = kc > pop.length ? rngCells.sampleWithReplacement(pop.length, kc) : rngCells.sampleWithoutReplacement(pop.length, kc);
       for (let t = 0; t < kc; t++) indices[pos++] = pop[pick[t] as number] as number;
     }
+    if (!raw) {
+      tick(i + 1);
+      continue; // gathered below, in one pass over the source
+    }
     const idx = indices.subarray(indptr[i] as number, indptr[i + 1] as number);
     const sumRow = sumOut.subarray(i * G, (i + 1) * G);
     const relRow = relOut.subarray(i * G, (i + 1) * G);
@@ -236,6 +292,18 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
       rawRow.set(sumRow);
     }
     tick(i + 1);
+  }
+
+  if (streamed) {
+    gatherFromBlocks(streamed, opts.blockRows ?? 4096, indptr, indices, G, sumOut, relOut, countsField, opts.signal);
+    for (let i = 0; i < nSamples; i++) {
+      const n = (indptr[i + 1] as number) - (indptr[i] as number);
+      const inv = aggregation === 'mean' && n > 0 ? 1 / n : aggregation === 'mean' ? 0 : 1;
+      for (let j = i * G; j < (i + 1) * G; j++) {
+        rawOut[j] = (sumOut[j] as number) * inv;
+        relOut[j] = (relOut[j] as number) * inv;
+      }
+    }
   }
 
   const prefix = opts.samplePrefix ?? 'sample_';
@@ -274,6 +342,72 @@ export function simulatePseudobulks(cells: Dataset, opts: PseudobulkOptions): Ps
     alphas,
     seed,
   };
+}
+
+/**
+ * The streamed gather: inverts the picks (cell -> samples, with repeats), then reads the source
+ * once in row blocks and adds each picked row to its samples' sums (raw and relative).
+ */
+function gatherFromBlocks(
+  source: RowBlockSource,
+  blockRows: number,
+  indptr: Int32Array,
+  indices: Int32Array,
+  G: number,
+  sumOut: Float64Array,
+  relOut: Float64Array,
+  field: string,
+  signal?: AbortSignal,
+): void {
+  const nRows = source.nRows;
+  const nSamples = indptr.length - 1;
+  const cellPtr = new Int32Array(nRows + 1);
+  for (let q = 0; q < indices.length; q++) cellPtr[(indices[q] as number) + 1] = (cellPtr[(indices[q] as number) + 1] as number) + 1;
+  for (let c = 0; c < nRows; c++) cellPtr[c + 1] = (cellPtr[c + 1] as number) + (cellPtr[c] as number);
+  const fill = cellPtr.slice(0, nRows);
+  const cellSamples = new Int32Array(indices.length);
+  for (let i = 0; i < nSamples; i++)
+    for (let q = indptr[i] as number; q < (indptr[i + 1] as number); q++) {
+      const c = indices[q] as number;
+      cellSamples[fill[c] as number] = i;
+      fill[c] = (fill[c] as number) + 1;
+    }
+  for (let start = 0; start < nRows; start += blockRows) {
+    throwIfAborted(signal);
+    const end = Math.min(nRows, start + blockRows);
+    // Skip blocks no sample picked from.
+    if (cellPtr[end] === cellPtr[start]) continue;
+    const block = source.readRows(start, end);
+    assertCounts(block, undefined, { field: `${field} (rows ${start}..${end - 1})` });
+    const csr = block.kind === 'csr' ? block : undefined;
+    for (let r = 0; r < end - start; r++) {
+      const c = start + r;
+      const a = cellPtr[c] as number;
+      const b = cellPtr[c + 1] as number;
+      if (a === b) continue;
+      let p0: number;
+      let p1: number;
+      if (csr) {
+        p0 = csr.indptr[r] as number;
+        p1 = csr.indptr[r + 1] as number;
+      } else {
+        p0 = r * G;
+        p1 = (r + 1) * G;
+      }
+      let total = 0;
+      for (let p = p0; p < p1; p++) total += block.data[p] as number;
+      const f = total > 0 ? RELATIVE_COUNTS_TARGET / total : 0;
+      for (let q = a; q < b; q++) {
+        const base = (cellSamples[q] as number) * G;
+        for (let p = p0; p < p1; p++) {
+          const j = base + (csr ? (csr.indices[p] as number) : p - p0);
+          const v = block.data[p] as number;
+          sumOut[j] = (sumOut[j] as number) + v;
+          relOut[j] = (relOut[j] as number) + v * f;
+        }
+      }
+    }
+  }
 }
 
 /**

@@ -9,11 +9,12 @@ import { Dataset } from '../../data/dataset.js';
 import { DenseMatrix } from '../../data/dense.js';
 import { Frame } from '../../data/frame.js';
 import { writeH5ad } from '../../io/h5ad/write.js';
+import { parseMemorySize } from '../../io/memory-budget.js';
 import { writeDenseTable } from '../../io/table.js';
 import { simulatePseudobulks } from '../../simulate/dirichlet-pseudobulk.js';
 import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
-import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
+import { LABELS_FILE_OPTION, loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** `--cells 100` or `--cells 50:1000` (drawn per sample, inclusive). */
 export function parseCells(s: string | undefined): number | { min: number; max: number } {
@@ -37,12 +38,14 @@ export const simulateCommand: CommandSpec = {
   ].join('\n'),
   options: {
     ...REFERENCE_OPTIONS,
+    ...LABELS_FILE_OPTION,
     n: { type: 'string', description: 'Number of pseudobulks', default: '400', valueName: 'N' },
     cells: { type: 'string', description: 'Cells per pseudobulk, or MIN:MAX drawn per sample', default: '100', valueName: 'N' },
     seed: { type: 'string', description: 'Seed', default: '0', valueName: 'N' },
     posterior: { type: 'boolean', description: "PyDeconv's posterior Dir(1 + observed fractions) instead of a flat Dir(1)" },
     aggregation: { type: 'string', description: 'mean or sum over the sampled cells', default: 'mean', valueName: 'HOW' },
     out: { type: 'string', short: 'o', description: 'Output directory', valueName: 'DIR' },
+    memory: { type: 'string', description: 'Memory budget for the simulated layers (e.g. 2GB, 512MB)', default: '2GB', valueName: 'SIZE' },
   },
   async run({ args, out, signal }) {
     const { refName, labelsKey } = referenceOptions(args);
@@ -53,8 +56,9 @@ export const simulateCommand: CommandSpec = {
     const nSamples = optNumber(args, 'n', 400, { integer: true, min: 1 });
     const nCells = parseCells(optString(args, 'cells'));
     const seed = optNumber(args, 'seed', 0, { integer: true });
+    const memoryBytes = parseMemorySize(optString(args, 'memory') ?? '2GB');
     out.info(`reading ${refName} ...`);
-    const ref = await loadReference(refName, signal);
+    const ref = await loadReference(refName, signal, { labelsFile: optString(args, 'labels-file') });
     const sim = simulatePseudobulks(ref, {
       labelsKey,
       nSamples,
@@ -62,6 +66,7 @@ export const simulateCommand: CommandSpec = {
       seed,
       posterior: optBool(args, 'posterior'),
       aggregation,
+      memoryBytes,
       signal,
       onProgress: out.progress(),
     });

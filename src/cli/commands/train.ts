@@ -16,12 +16,13 @@ import { getMethod } from '../../methods/registry.js';
 import type { MethodSpec } from '../../methods/types.js';
 import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
 import { type CommandSpec, firstPositional, type OptionSpec } from '../command.js';
-import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
+import { LABELS_FILE_OPTION, loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
 
 /** Flags of `train` itself (and the global ones): never taken for a method option. */
 const OWN_FLAGS = new Set([
   'reference',
   'labels',
+  'labels-file',
   'checkpoint-every',
   'resume',
   'out',
@@ -149,6 +150,7 @@ export const trainCommand: CommandSpec = {
   positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
   options: {
     ...REFERENCE_OPTIONS,
+    ...LABELS_FILE_OPTION,
     out: { type: 'string', short: 'o', description: 'Model directory to write', valueName: 'MODEL_DIR' },
     layer: {
       type: 'string',
@@ -223,7 +225,7 @@ export const trainCommand: CommandSpec = {
     let ref = null;
     if (refName !== undefined) {
       out.info(`reading reference ${refName} ...`);
-      ref = await loadReference(refName, signal);
+      ref = await loadReference(refName, signal, { labelsFile: optString(args, 'labels-file') });
       out.info(`training ${name} on ${ref.nObs} cells x ${ref.nVars} genes (labels '${labelsKey}', seed ${seed}) ...`);
     } else out.info(`training ${name} on paired bulk data (seed ${seed}) ...`);
     const t0 = Date.now();

@@ -9,7 +9,20 @@
 import { FormatError } from '../../core/errors.js';
 import { type Column, Frame } from '../../data/frame.js';
 import { CscMatrix, CsrMatrix } from '../../data/sparse.js';
-import { attr, attrString, child, dsKind, type H5Dataset, type H5Group, type H5Node, isDataset, isGroup, plain } from './h5.js';
+import {
+  attr,
+  attrString,
+  checkFilters,
+  child,
+  dsKind,
+  type H5Dataset,
+  type H5Group,
+  type H5Node,
+  isDataset,
+  isGroup,
+  plain,
+} from './h5.js';
+import { checkIndicesBlock, checkIndptrBlock, checkSparseLengths, type SparseWhere } from './sparse-check.js';
 
 /** Numeric typed arrays h5wasm returns (bigint arrays already converted to Float64Array). */
 export type NumArray = Float64Array | Float32Array | Int32Array | Int16Array | Int8Array | Uint32Array | Uint16Array | Uint8Array;
@@ -113,19 +126,63 @@ function needChild(g: H5Group, name: string, path: string, ctx: ReadContext): H5
   return c;
 }
 
-/** Reads a dataset's full value as a numeric array (bool enums as Int8Array with isBool). */
+/** Elements read per h5wasm call: bounds the transient WebAssembly heap use (which never shrinks). */
+export const SLICE_ELEMENTS = 1 << 22;
+
+/**
+ * Reads elements [start, end) of a 1-D numeric dataset (or rows [start, end) of a 2-D one) through
+ * an HDF5 hyperslab: only that range passes through the WebAssembly heap. Bigint arrays become
+ * Float64Array.
+ */
+export function readNumericSlice(d: H5Dataset, start: number, end: number): NumArray {
+  const shape = d.shape ?? [];
+  const v = plain(shape.length <= 1 ? d.slice([[start, end]]) : d.slice([[start, end], ...shape.slice(1).map((): [] => [])]));
+  return v as NumArray;
+}
+
+function sameTypeArray(like: NumArray, n: number): NumArray {
+  const Ctor = like.constructor as new (n: number) => NumArray;
+  return new Ctor(n);
+}
+
+/**
+ * Reads a dataset's full value as a numeric array (bool enums as Int8Array with isBool). Large
+ * datasets are read in slices of {@link SLICE_ELEMENTS} into the output array, so the WebAssembly
+ * heap never holds the whole dataset (a dataset near 4 GB could not be read at all otherwise).
+ *
+ * @throws {@link FormatError} `E_H5AD_ENCODING` for non-numeric dtypes, `E_H5_FILTER` for
+ *   compression filters this build cannot decode.
+ */
 export function readNumeric(d: H5Dataset, path: string, ctx: ReadContext): { values: NumArray; shape: number[]; isBool: boolean } {
   const k = dsKind(d);
   if (k.kind === 'string' || k.kind === 'other')
     throw unsupported(ctx, path, 'array', undefined, `dtype ${String(d.dtype)} is not numeric`);
-  const v = plain(d.value);
-  const values = (ArrayBuffer.isView(v) ? v : typeof v === 'number' ? Float64Array.of(v) : undefined) as NumArray | undefined;
+  checkFilters(d, ctx.file, path);
+  const shape = d.shape ?? [];
+  const total = shape.reduce((a, b) => a * b, 1);
+  const rowLen = shape.length <= 1 ? 1 : total / Math.max(1, shape[0] as number);
+  let values: NumArray | undefined;
+  if (shape.length === 0 || total <= SLICE_ELEMENTS || rowLen === 0) {
+    const v = plain(d.value);
+    values = (ArrayBuffer.isView(v) ? v : typeof v === 'number' ? Float64Array.of(v) : undefined) as NumArray | undefined;
+  } else {
+    const rows = shape[0] as number;
+    const step = Math.max(1, Math.floor(SLICE_ELEMENTS / rowLen));
+    for (let a = 0; a < rows; a += step) {
+      const b = Math.min(rows, a + step);
+      const part = readNumericSlice(d, a, b);
+      if (!ArrayBuffer.isView(part)) break;
+      values ??= sameTypeArray(part, total);
+      values.set(part as ArrayLike<number>, a * rowLen);
+    }
+  }
   if (!values) throw unsupported(ctx, path, 'array', undefined, `cannot decode dtype ${String(d.dtype)}`);
-  return { values, shape: d.shape ?? [], isBool: k.kind === 'bool' };
+  return { values, shape, isBool: k.kind === 'bool' };
 }
 
 function readStrings(d: H5Dataset, path: string, ctx: ReadContext): string[] {
   if (dsKind(d).kind !== 'string') throw unsupported(ctx, path, 'string-array', undefined, `dtype ${String(d.dtype)} is not a string type`);
+  checkFilters(d, ctx.file, path);
   const v = d.value;
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : String(x)));
@@ -168,16 +225,10 @@ function readSparse(node: H5Node, path: string, ctx: ReadContext, fmt: 'csr' | '
     ctx,
   ).values;
   const indptr = readNumeric(needDataset(needChild(g, 'indptr', path, ctx), `${path}/indptr`, ctx, 'array'), `${path}/indptr`, ctx).values;
-  const major = fmt === 'csr' ? rows : cols;
-  if (indptr.length !== major + 1 || indices.length !== data.length || (indptr[major] as number) > data.length) {
-    throw new FormatError(`sparse element '${path}' is inconsistent`, {
-      code: 'E_H5AD_STRUCTURE',
-      file: ctx.file,
-      field: path,
-      got: `indptr ${indptr.length}, indices ${indices.length}, data ${data.length}`,
-      expected: `indptr ${major + 1} for shape ${rows} x ${cols}`,
-    });
-  }
+  const where: SparseWhere = { file: ctx.file, path, fmt, shape: [rows, cols] };
+  checkSparseLengths(where, indptr.length, indices.length, data.length);
+  checkIndptrBlock(where, indptr, 0, 0, data.length);
+  checkIndicesBlock(where, indices, 0);
   const parts = { indptr: Float64Array.from(indptr), indices: toIndexArray(indices, `${path}/indices`, ctx), data: toFloatArray(data) };
   return fmt === 'csr'
     ? { enc: 'csr_matrix', matrix: new CsrMatrix(rows, cols, parts) }

@@ -15,6 +15,7 @@ import type { Column, Frame } from '../../data/frame.js';
 import type { Matrix } from '../../data/matrix.js';
 import { withAtomicOutput } from '../atomic.js';
 import { type H5Group, openH5Write } from './h5.js';
+import { clearObjectTimes } from './object-times.js';
 
 /** The encoding versions this writer emits (those of anndata 0.8 - 0.11). */
 export const WRITE_ENCODINGS = {
@@ -47,12 +48,12 @@ export interface WriteH5adOptions extends LongRunOptions {
   categoricals?: 'legacy' | 'modern';
 }
 
-interface WriteCtx {
+export interface WriteCtx {
   compression?: number;
   categoricals?: 'legacy' | 'modern';
 }
 
-function tag(node: { create_attribute: H5Group['create_attribute'] }, enc: Enc): void {
+export function tag(node: { create_attribute: H5Group['create_attribute'] }, enc: Enc): void {
   node.create_attribute('encoding-type', enc);
   node.create_attribute('encoding-version', WRITE_ENCODINGS[enc]);
 }
@@ -156,7 +157,7 @@ function checkKey(key: string, where: string): void {
   }
 }
 
-function writeFrame(parent: H5Group, name: string, frame: Frame, index: readonly string[], ctx: WriteCtx): void {
+export function writeFrame(parent: H5Group, name: string, frame: Frame, index: readonly string[], ctx: WriteCtx): void {
   for (const k of frame.columnNames) checkKey(k, `${name} column`);
   const g = parent.create_group(name);
   const legacy = ctx.categoricals !== 'modern' && frame.columnNames.some((k) => frame.get(k).kind === 'categorical');
@@ -208,7 +209,7 @@ function writeMatrix(parent: H5Group, name: string, m: Matrix, ctx: WriteCtx): v
   else writeArray(g, 'indptr', indptr as Int32Array, [major + 1], ctx, null);
 }
 
-function emptyDict(parent: H5Group, name: string): H5Group {
+export function emptyDict(parent: H5Group, name: string): H5Group {
   const g = parent.create_group(name);
   tag(g, 'dict');
   return g;
@@ -277,6 +278,7 @@ function writeUnsValue(g: H5Group, key: string, v: Json, path: string): void {
 
 /**
  * Writes a Dataset as `.h5ad` (temp file + rename, so a failure never leaves a partial file).
+ * Byte-reproducible: the same Dataset gives the same bytes (HDF5 object times are cleared).
  *
  * @param path - Output file; its parent directory must exist.
  * @param ds - Dataset (X, layers, obs, var, raw, uns are written).
@@ -324,5 +326,7 @@ export async function writeH5ad(path: string, ds: Dataset, opts: WriteH5adOption
     } finally {
       f.close();
     }
+    // Same data, same bytes: drop HDF5's object timestamps (outputs can be compared with cmp).
+    clearObjectTimes(tmp);
   });
 }
