@@ -4,14 +4,19 @@
  * Each method module registers itself in `all-methods.ts`; importing that file fills the registry.
  */
 import { InputError } from '../core/errors.js';
+import { withBulkInput } from './bulk-input.js';
 import type { MethodSpec } from './types.js';
 
 const methods = new Map<string, MethodSpec<any>>();
 
-/** Adds a method; a second registration under the same name is a programming error. */
+/**
+ * Adds a method; a second registration under the same name is a programming error. The registry
+ * holds it wrapped by the shared real-bulk input step (`withBulkInput`: units, genes, platform
+ * correction, fractions), so every method reached by name gets it without per-method code.
+ */
 export function registerMethod<O>(spec: MethodSpec<O>): void {
   if (methods.has(spec.name)) throw new Error(`method '${spec.name}' registered twice`);
-  methods.set(spec.name, spec as MethodSpec<any>);
+  methods.set(spec.name, withBulkInput(spec) as MethodSpec<any>);
 }
 
 /** The method called `name`, or a typed error listing the known ones. */
