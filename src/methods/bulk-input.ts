@@ -386,11 +386,21 @@ export function degenerateResult(
   return { zeroTypes, identicalSamples: identical };
 }
 
+/** True when every sample is a multiple of the first (then equal proportions are expected, not degenerate). */
 function rowsIdentical(m: Dataset): boolean {
   if (m.nObs < 2) return true;
   const X = toDense(m.X, undefined, 'float64').data;
   const G = m.nVars;
-  for (let i = 1; i < m.nObs; i++) for (let j = 0; j < G; j++) if (X[i * G + j] !== X[j]) return false;
+  const total = (i: number) => {
+    let s = 0;
+    for (let j = 0; j < G; j++) s += X[i * G + j]!;
+    return s;
+  };
+  const t0 = total(0);
+  for (let i = 1; i < m.nObs; i++) {
+    const ti = total(i);
+    for (let j = 0; j < G; j++) if (Math.abs(X[i * G + j]! * t0 - X[j]! * ti) > 1e-9 * Math.abs(t0 * ti)) return false;
+  }
   return true;
 }
 
