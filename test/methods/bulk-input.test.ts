@@ -144,3 +144,21 @@ test('degenerate results are flagged, and are errors with strict', async () => {
   assert.ok(res.diagnostics.warnings.some((w) => w.code === 'W_DEGENERATE_RESULT'));
   await assert.rejects(run(nnls, noB, { strict: true }), (e: CelldeconvError) => e.code === 'E_DEGENERATE_RESULT');
 });
+
+test('the input contract is saved next to a model and read back by load', async () => {
+  const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'celldeconv-contract-'));
+  try {
+    await nnls.save!(dir);
+    assert.ok(existsSync(join(dir, 'bulk-input.json')));
+    const loaded = await getMethod('nnls').load!(dir);
+    const a = await run(nnls, set.variants.counts!);
+    const b = await run(loaded, set.variants.counts!);
+    assert.equal(input(b).fractions, 'cell');
+    assert.deepEqual(Array.from(b.proportions.data), Array.from(a.proportions.data));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
