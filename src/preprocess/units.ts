@@ -127,7 +127,7 @@ function detectLinear(x: Float64Array, n: number, g: number, evidence: string[])
       return { scale };
     }
   }
-  evidence.push('non-integer values with varying totals: FPKM, estimated counts, or CPM/TPM restricted to a gene subset');
+  evidence.push('non-integer values with varying totals: FPKM, estimated or mean counts, or CPM/TPM restricted to a gene subset');
   return { scale: 'fpkm', subset: true };
 }
 
