@@ -420,7 +420,8 @@ export async function deconvolveWithContract(
   // Pass-through: the bulk carries the method's own pseudobulk layer (or one was named), or the
   // method declares no input scale (it handles its input itself).
   const passThrough =
-    !o.declared && (opts.layer !== undefined || contract.target === 'as-is' || (contract.layer !== undefined && bulk.layers.has(contract.layer)));
+    !o.declared &&
+    (opts.layer !== undefined || contract.target === 'as-is' || (contract.layer !== undefined && bulk.layers.has(contract.layer)));
   const warnings: DiagnosticWarning[] = [];
   let report: Record<string, unknown>;
   let res: DeconvolutionResult;
