@@ -23,7 +23,7 @@ export const BULK_INPUT_CLI_OPTIONS: CommandSpec['options'] = {
   fractions: { type: 'string', description: 'cell (default) or mrna fractions', valueName: 'KIND' },
   'platform-correction': {
     type: 'string',
-    description: 'Gene-wise platform correction: none or bmode (default: none for signature methods, bmode for trained models)',
+    description: 'Gene-wise platform correction: none or bmode (default: bmode for Scaden/TAPE/SimpleDNN, else none)',
     valueName: 'HOW',
   },
   'duplicate-genes': {

@@ -20,7 +20,7 @@ export interface BulkInputOptions {
   fractions?: FractionKind;
   /**
    * Gene-wise platform correction: `bmode` (CIBERSORTx B-mode, ComBat against mixtures reconstituted
-   * from a first pass) or `none`. Default: `none` for signature methods, `bmode` for trained models.
+   * from a first pass) or `none`. Default: `none` for signature methods, DeCovarT, MixupVI and scVI; `bmode` for Scaden, TAPE, SimpleDNN.
    */
   platformCorrection?: PlatformCorrection;
   /** Duplicated bulk gene names: keep the first (default, with a warning), sum, mean, or refuse. */
