@@ -73,7 +73,7 @@ for (const [name, options] of Object.entries(TINY)) {
   test(`${name}: a TPM bulk gives no all-zero cell type that the truth has`, async () => {
     const spec = getMethod(name);
     const fitted = await spec.fit(train, { labelsKey: 'cell_type', seed: 0, options });
-    // MixupVI/scVI default to no platform correction (it lowered tiny-free MixupVI's r on the bench),
+    // MixupVI/scVI default to no platform correction (it lowered MixupVI's r on the bench),
     // but on TPM a tiny scVI loses CD8 T without it: the option is what a TPM user should pass.
     const res = await fitted.deconvolve(tpm, { bulkInput: { platformCorrection: 'bmode' } });
     const own = await fitted.deconvolve(sim.bulk);
