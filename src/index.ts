@@ -18,6 +18,8 @@ export * as io from './io/index.js';
 export { readBulk, readDataset, writeDataset } from './io/index.js';
 export * as linalg from './linalg/index.js';
 export { alignGenes, type GeneAlignment } from './methods/align-genes.js';
+export { type BulkInputContract, withBulkInput } from './methods/bulk-input.js';
+export type { BulkInputOptions, PlatformCorrection } from './methods/bulk-input-options.js';
 export { allMethods, getMethod, listMethods, registerMethod } from './methods/registry.js';
 export type { SampleOutcome, SignatureMethodBaseOptions, SignatureMethodDefinition, SignatureSolver } from './methods/signature-method.js';
 export { defineSignatureMethod, formatOutputRow, validateSignatureMatrix } from './methods/signature-method.js';

@@ -91,9 +91,9 @@ class GrowF64 {
  * const { rowNames, colNames, values } = await readDenseTable('bulk.tsv.gz');
  * ```
  */
-export async function readDenseTable(path: string, opts: LongRunOptions = {}): Promise<DenseTable> {
+export async function readDenseTable(path: string, opts: LongRunOptions & { allowDuplicateNames?: boolean } = {}): Promise<DenseTable> {
   const delimiter = delimiterFromName(path) ?? sniffDelimiter(await firstLineOf(path));
-  return parseDenseTable(streamFileBytes(path, { ...opts, label: baseNameNoGz(path) }), path, delimiter);
+  return parseDenseTable(streamFileBytes(path, { ...opts, label: baseNameNoGz(path) }), path, delimiter, opts.allowDuplicateNames);
 }
 
 /**
@@ -108,6 +108,7 @@ export async function parseDenseTable(
   source: AsyncIterable<Buffer> | Iterable<Buffer>,
   path: string,
   delimiter: string,
+  allowDuplicateNames = false,
 ): Promise<DenseTable> {
   const parser = parse({ delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, info: true, relax_quotes: false });
   const src = Readable.from(source);
@@ -137,7 +138,7 @@ export async function parseDenseTable(
           cornerLabel = header[0] ?? '';
           colNames = header.slice(1);
         }
-        checkUnique(colNames, path, 'column');
+        if (!allowDuplicateNames) checkUnique(colNames, path, 'column');
         nCols = colNames.length;
         if (nCols === 0) {
           throw new FormatError('table has no data columns (only a row-name column)', {
@@ -158,7 +159,7 @@ export async function parseDenseTable(
       }
       const name = rec[0] as string;
       const prev = rowLine.get(name);
-      if (prev !== undefined) {
+      if (prev !== undefined && !allowDuplicateNames) {
         throw new FormatError(`duplicate row name '${name}' (lines ${prev} and ${line})`, {
           code: 'E_DUPLICATE_NAME',
           file: path,
@@ -369,8 +370,10 @@ export async function readBulk(path: string, opts: ReadBulkOptions = {}): Promis
     });
   }
   if (baseNameNoGz(path).endsWith('.h5ad')) return readH5ad(path, opts);
-  const t = await readDenseTable(path, opts);
+  // Gene names may repeat (R exports): the deconvolve input step merges them (--duplicate-genes).
+  const t = await readDenseTable(path, { ...opts, allowDuplicateNames: true });
   const axis = opts.genesIn ?? detectGeneAxis(t.rowNames, t.colNames, opts.genes, t.cornerLabel);
+  checkUnique(axis === 'columns' ? t.rowNames : t.colNames, path, axis === 'columns' ? 'row' : 'column');
   if (axis === 'columns') return new Dataset({ X: t.values, obsNames: t.rowNames, varNames: t.colNames });
   return new Dataset({ X: t.values.transpose(), obsNames: t.colNames, varNames: t.rowNames });
 }

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { suggestName } from '../core/suggest.js';
+import { withBulkInput } from './bulk-input.js';
 import type { MethodSpec } from './types.js';
 
 /** Names users type for a method registered under another name (the paper's or tool's name). */
@@ -22,10 +23,14 @@ export const METHOD_ALIASES: Readonly<Record<string, string>> = {
 
 const methods = new Map<string, MethodSpec<any>>();
 
-/** Adds a method; a second registration under the same name is a programming error. */
+/**
+ * Adds a method; a second registration under the same name is a programming error. The registry
+ * holds it wrapped by the shared real-bulk input step (`withBulkInput`: units, genes, platform
+ * correction, fractions), so every method reached by name gets it without per-method code.
+ */
 export function registerMethod<O>(spec: MethodSpec<O>): void {
   if (methods.has(spec.name)) throw new Error(`method '${spec.name}' registered twice`);
-  methods.set(spec.name, spec as MethodSpec<any>);
+  methods.set(spec.name, withBulkInput(spec) as MethodSpec<any>);
 }
 
 /** The method called `name`, or a typed error listing the known ones. */

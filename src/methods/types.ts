@@ -10,6 +10,7 @@ import type { LongRunOptions } from '../core/progress.js';
 import type { Dataset } from '../data/dataset.js';
 import type { DenseMatrix } from '../data/dense.js';
 import type { Signature } from '../signature/signature.js';
+import type { BulkInputOptions } from './bulk-input-options.js';
 import type { OptionSchema } from './option-schema.js';
 
 export type MethodKind = 'signature' | 'reference' | 'trained';
@@ -42,6 +43,8 @@ export interface DeconvolveOptions extends LongRunOptions {
   seed?: number;
   /** Method-specific deconvolution options (e.g. `{intervals: true}` for MixupVI). */
   options?: Record<string, unknown>;
+  /** Real-bulk input handling shared by every method (units, fractions, platform, genes): see `bulk-input.ts`. */
+  bulkInput?: BulkInputOptions;
 }
 
 export interface DeconvolutionDiagnostics {

@@ -22,6 +22,7 @@ import { buildSignature } from '../../signature/build-signature.js';
 import type { Signature } from '../../signature/signature.js';
 import { readSignatureCsv } from '../../signature/signature-csv.js';
 import { optBool, optNumber, optString, parseSetOptions, reqString, UsageError } from '../args.js';
+import { BULK_INPUT_CLI_OPTIONS, bulkInputFromArgs, DEGENERATE_EXIT, describeBulkInput } from '../bulk-input-options.js';
 import { type CommandSpec, rawOptionValue } from '../command.js';
 import { labelsOption, loadReference, REFERENCE_OPTIONS } from '../reference.js';
 
@@ -76,6 +77,9 @@ export const deconvolveCommand: CommandSpec = {
     'when the bulk has it (pseudobulk .h5ad), else X; linear methods work on linear-scale values.',
     'Output: samples x cell types, rows summing to 1 (all-zero row for a degenerate sample).',
     '--method all (or a list, --method nnls,dwls) writes one file per method: props.csv -> props.nnls.csv, props.dwls.csv, ...',
+    "A bulk without the method's pseudobulk layer (a CSV, an h5ad with only X) is a real bulk: its units are",
+    'detected or declared (--bulk-units), converted to those the method was fitted in, and the result is given',
+    `as cell fractions (--fractions). Degenerate results exit with status ${4} (--strict: an error).`,
     'Examples:',
     '  celldeconv deconvolve --method nnls --signature sig.csv --bulk bulk.tsv --out props.csv',
     '  celldeconv deconvolve --method dwls --reference ref.h5ad --labels cell_type --bulk pb.h5ad --out p.csv --json',
@@ -115,6 +119,7 @@ export const deconvolveCommand: CommandSpec = {
       description: "nusvr: CIBERSORT's empirical p-value from N random mixtures (e.g. 100), written as PROPS.pvalue.csv",
       valueName: 'N',
     },
+    ...BULK_INPUT_CLI_OPTIONS,
   },
   dynamicHelp(argv) {
     const value = rawOptionValue(argv, 'method', 'm');
@@ -151,6 +156,7 @@ export const deconvolveCommand: CommandSpec = {
     const layer = optString(args, 'layer');
     const writeRaw = optBool(args, 'raw');
     const permutations = optNumber(args, 'permutations', 0, { integer: true, min: 0 });
+    const bulkInput = bulkInputFromArgs(args);
     const progress = out.progress();
     // Which methods, and how each one gets its fit.
     let methodName = optString(args, 'method');
@@ -233,6 +239,7 @@ export const deconvolveCommand: CommandSpec = {
     const bulk = await readDataset(bulkPath, { genes: fits[0]?.fitted.genes, genesIn, signal });
 
     const summaries: Record<string, unknown>[] = [];
+    let anyDegenerate = false;
     for (const { spec, fitted } of fits) {
       const t0 = Date.now();
       const res: DeconvolutionResult = await fitted.deconvolve(bulk, {
@@ -244,6 +251,7 @@ export const deconvolveCommand: CommandSpec = {
         ...(optBool(args, 'intervals') || permutations > 0
           ? { options: { ...(optBool(args, 'intervals') ? { intervals: true } : {}), ...(permutations > 0 ? { permutations } : {}) } }
           : {}),
+        bulkInput,
       });
       const seconds = (Date.now() - t0) / 1000;
       const path = specs.length > 1 ? perMethodPath(outPath, spec.name) : outPath;
@@ -272,6 +280,10 @@ export const deconvolveCommand: CommandSpec = {
       const degenerate = Array.isArray(d.extra?.degenerate) ? (d.extra.degenerate as boolean[]).filter(Boolean).length : 0;
       const notConverged = d.converged.filter((c) => !c).length;
       for (const w of d.warnings) out.info(`warning (${spec.name}): ${w.message}`);
+      const input = describeBulkInput(res);
+      if (input) out.info(`${spec.name}: ${input}`);
+      const degenerateResult = d.warnings.some((w) => w.code === 'W_DEGENERATE_RESULT');
+      if (degenerateResult) anyDegenerate = true;
       out.print(
         `${spec.name}: ${res.sampleNames.length} samples x ${res.cellTypes.length} cell types -> ${path}  ` +
           `(genes ${d.genesUsed} of ${total} found, ${((100 * d.genesUsed) / Math.max(total, 1)).toFixed(1)}%; ${seconds.toFixed(2)} s` +
@@ -291,8 +303,12 @@ export const deconvolveCommand: CommandSpec = {
         seconds,
         seed: d.seed ?? seed,
         warnings: d.warnings,
+        bulkInput: d.extra?.bulkInput,
+        degenerateResult,
       });
     }
     out.result({ bulk: bulkPath, results: summaries, skipped });
+    // A degenerate result is written (it may still be useful) but the exit status says so.
+    if (anyDegenerate) return DEGENERATE_EXIT;
   },
 };

@@ -8,13 +8,32 @@ import { LAYERS } from '../../core/keys.js';
 import { Dataset } from '../../data/dataset.js';
 import { DenseMatrix } from '../../data/dense.js';
 import { Frame } from '../../data/frame.js';
+import { toDense } from '../../data/matrix.js';
 import { writeH5ad } from '../../io/h5ad/write.js';
 import { parseMemorySize } from '../../io/memory-budget.js';
 import { writeDenseTable } from '../../io/table.js';
+import { rescaleRows } from '../../preprocess/units.js';
 import { simulatePseudobulks } from '../../simulate/dirichlet-pseudobulk.js';
+import { splitTrainTest } from '../../simulate/split.js';
 import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { LABELS_FILE_OPTION, loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
+
+/** Units `simulate --units` can write pseudobulks.csv in. */
+export const CSV_UNITS = ['mean-counts', 'counts', 'cpm', 'log1p-cpm'] as const;
+export type CsvUnits = (typeof CSV_UNITS)[number];
+
+/**
+ * The pseudobulk values in `units`: mean raw counts per cell (X), summed raw counts (a bulk
+ * library), CPM of the summed counts, or ln(1 + CPM).
+ */
+export function csvValues(bulk: Dataset, units: CsvUnits): DenseMatrix<Float64Array> {
+  if (units === 'mean-counts') return toDense(bulk.layer(LAYERS.rawCounts), undefined, 'float64') as DenseMatrix<Float64Array>;
+  const sum = toDense(bulk.layer(LAYERS.countsSum), undefined, 'float64') as DenseMatrix<Float64Array>;
+  if (units === 'counts') return sum;
+  const cpm = rescaleRows(sum.data, sum.rows, sum.cols, 1e6);
+  return new DenseMatrix(sum.rows, sum.cols, units === 'cpm' ? cpm : cpm.map(Math.log1p));
+}
 
 /** `--cells 100` or `--cells 50:1000` (drawn per sample, inclusive). */
 export function parseCells(s: string | undefined): number | { min: number; max: number } {
@@ -30,11 +49,16 @@ export const simulateCommand: CommandSpec = {
   name: 'simulate',
   summary: 'Simulate Dirichlet pseudobulks (with their true proportions) from a labelled reference',
   details: [
-    'Writes DIR/pseudobulks.csv (samples x genes, mean raw counts = X), DIR/truth.csv (samples x cell types),',
+    'Writes DIR/pseudobulks.csv (samples x genes, in --units: mean raw counts per cell = X by default), DIR/truth.csv (samples x cell types),',
     'DIR/cell_counts.csv (integer cells per type) and DIR/pseudobulks.h5ad (layers raw_counts, relative_counts,',
     'counts_sum; obs truth_<type> and cells_<type>).',
+    '--units: mean-counts (default; X of the h5ad), counts (summed raw counts, like a bulk library), cpm,',
+    'log1p-cpm. The units are printed and stored in the h5ad (uns csv_units).',
+    "--holdout F: only a fraction F of each cell type's cells (the test part, e.g. 0.5) is pooled into the",
+    'pseudobulks; the other cells are written to DIR/reference.h5ad, to build signatures or models from.',
     'Example:',
     '  celldeconv simulate --reference pbmc3k --n 400 --cells 100 --seed 0 --out sim',
+    '  celldeconv simulate --reference pbmc3k --holdout 0.5 --units counts --out sim',
   ].join('\n'),
   options: {
     ...REFERENCE_OPTIONS,
@@ -46,6 +70,17 @@ export const simulateCommand: CommandSpec = {
     aggregation: { type: 'string', description: 'mean or sum over the sampled cells', default: 'mean', valueName: 'HOW' },
     out: { type: 'string', short: 'o', description: 'Output directory', valueName: 'DIR' },
     memory: { type: 'string', description: 'Memory budget for the simulated layers (e.g. 2GB, 512MB)', default: '2GB', valueName: 'SIZE' },
+    units: {
+      type: 'string',
+      description: 'Units of pseudobulks.csv: mean-counts, counts, cpm, log1p-cpm',
+      default: 'mean-counts',
+      valueName: 'UNITS',
+    },
+    holdout: {
+      type: 'string',
+      description: "Fraction of each type's cells pooled into pseudobulks; the rest goes to DIR/reference.h5ad",
+      valueName: 'F',
+    },
   },
   async run({ args, out, signal }) {
     const { refName, labelsKey } = referenceOptions(args);
@@ -57,8 +92,22 @@ export const simulateCommand: CommandSpec = {
     const nCells = parseCells(optString(args, 'cells'));
     const seed = optNumber(args, 'seed', 0, { integer: true });
     const memoryBytes = parseMemorySize(optString(args, 'memory') ?? '2GB');
+    const units = optString(args, 'units') ?? 'mean-counts';
+    if (!(CSV_UNITS as readonly string[]).includes(units)) throw new UsageError('invalid value', 'units', units, CSV_UNITS.join(' | '));
+    const holdoutRaw = optString(args, 'holdout');
+    const holdout = holdoutRaw === undefined ? undefined : optNumber(args, 'holdout', 0.5, { min: 0, max: 1 });
+    if (holdout !== undefined && !(holdout > 0 && holdout < 1))
+      throw new UsageError('invalid value', 'holdout', holdoutRaw, 'a fraction strictly between 0 and 1, e.g. 0.5');
     out.info(`reading ${refName} ...`);
-    const ref = await loadReference(refName, signal, { labelsFile: optString(args, 'labels-file') });
+    const full = await loadReference(refName, signal, { labelsFile: optString(args, 'labels-file') });
+    let ref = full;
+    let heldOutReference: Dataset | undefined;
+    if (holdout !== undefined) {
+      // splitTrainTest's train part gets 1 - holdout of each type; the pseudobulks use the rest.
+      const split = splitTrainTest(full, { labelsKey, trainFraction: 1 - holdout, seed });
+      ref = split.test;
+      heldOutReference = split.train;
+    }
     const sim = simulatePseudobulks(ref, {
       labelsKey,
       nSamples,
@@ -78,7 +127,7 @@ export const simulateCommand: CommandSpec = {
       counts: join(outDir, 'cell_counts.csv'),
       h5ad: join(outDir, 'pseudobulks.h5ad'),
     };
-    await writeDenseTable(files.bulk, bulk.obsNames, bulk.varNames, bulk.layer(LAYERS.rawCounts), { cornerLabel: 'sample' });
+    await writeDenseTable(files.bulk, bulk.obsNames, bulk.varNames, csvValues(bulk, units as CsvUnits), { cornerLabel: 'sample' });
     await writeDenseTable(files.truth, bulk.obsNames, truth.cellTypes, truth.proportions, { cornerLabel: 'sample' });
     const counts = new DenseMatrix(nSamples, truth.cellTypes.length, Float64Array.from(truth.cellCounts));
     await writeDenseTable(files.counts, bulk.obsNames, truth.cellTypes, counts, { cornerLabel: 'sample' });
@@ -90,13 +139,37 @@ export const simulateCommand: CommandSpec = {
     });
     await writeH5ad(
       files.h5ad,
-      new Dataset({ X: bulk.X, obsNames: bulk.obsNames, varNames: bulk.varNames, obs, var: bulk.var, layers: bulk.layers, uns: bulk.uns }),
+      new Dataset({
+        X: bulk.X,
+        obsNames: bulk.obsNames,
+        varNames: bulk.varNames,
+        obs,
+        var: bulk.var,
+        layers: bulk.layers,
+        uns: { ...bulk.uns, csv_units: units },
+      }),
       { signal },
     );
-    out.result({ files, nSamples, nGenes: bulk.nVars, cellTypes: truth.cellTypes, seed });
+    const allFiles: Record<string, string> = { ...files };
+    if (heldOutReference) {
+      allFiles.reference = join(outDir, 'reference.h5ad');
+      await writeH5ad(allFiles.reference, heldOutReference, { signal });
+    }
+    out.result({
+      files: allFiles,
+      nSamples,
+      nGenes: bulk.nVars,
+      cellTypes: truth.cellTypes,
+      seed,
+      units,
+      ...(heldOutReference ? { holdout, pseudobulkCells: ref.nObs, referenceCells: heldOutReference.nObs } : {}),
+    });
     out.print(
       `Simulated ${nSamples} pseudobulks x ${bulk.nVars} genes from ${ref.nObs} cells (${truth.cellTypes.length} cell types, seed ${seed}).`,
     );
-    for (const f of Object.values(files)) out.print(`  ${f}`);
+    out.print(
+      `pseudobulks.csv units: ${units}${heldOutReference ? `; pseudobulks pool ${ref.nObs} held-out cells, reference.h5ad keeps the other ${heldOutReference.nObs}` : ''}`,
+    );
+    for (const f of Object.values(allFiles)) out.print(`  ${f}`);
   },
 };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { trainOptions } from '../../../../src/cli/commands/train.js';
+import { Dataset } from '../../../../src/data/dataset.js';
 import { writeDataset } from '../../../../src/io/read.js';
 import { writeDenseTable } from '../../../../src/io/table.js';
 import { getMethod } from '../../../../src/methods/registry.js';
@@ -75,7 +76,9 @@ test('celldeconv train mixupvi -> model dir -> deconvolve --model gives the libr
   const props = join(tmp, 'props.csv');
   const d = await cli(['deconvolve', '--model', modelDir, '--bulk', bulkPath, '--out', props]);
   assert.equal(d.code, 0, d.err);
-  const lib = await (await getMethod('mixupvi').load!(modelDir)).deconvolve(bulk);
+  // The CSV holds X only, so it is a real bulk for the shared input step: compare with the same input.
+  const asCsv = new Dataset({ X: bulk.X, obsNames: bulk.obsNames, varNames: bulk.varNames });
+  const lib = await (await getMethod('mixupvi').load!(modelDir)).deconvolve(asCsv);
   const rows = readFileSync(props, 'utf8')
     .trim()
     .split('\n')
