@@ -63,6 +63,11 @@ export interface DgdOptions {
   weightDecay: number;
   /** Adam eps [PyTorch default 1e-8]. */
   adamEps: number;
+  /**
+   * Initial representations: 'zero' (all at the origin, scDGD) or 'component-mean' (supervised only:
+   * each cell starts at its class's component mean; faster convergence for short runs).
+   */
+  initRepresentations: 'zero' | 'component-mean';
   /** Fraction of cells held out as validation cells (own representations, decoder frozen); 0 = none. */
   validationFraction: number;
   /** Early stopping on the validation loss (off by default, as [SC]; [MD] uses it). */
@@ -111,6 +116,7 @@ export const DGD_DEFAULTS: DgdOptions = {
   betas: [0.5, 0.7],
   weightDecay: 1e-4,
   adamEps: 1e-8,
+  initRepresentations: 'zero',
   validationFraction: 0.1,
   earlyStopping: false,
   earlyStoppingStart: 50,
@@ -186,6 +192,8 @@ export function resolveDgdOptions(user: Record<string, unknown> = {}): DgdOption
   if (!Array.isArray(r.hidden) || r.hidden.length === 0 || r.hidden.some((h) => !Number.isInteger(h) || h < 1)) {
     throw bad('hidden', r.hidden, 'a non-empty list of positive integers, e.g. [100,100,100]');
   }
+  if (!['zero', 'component-mean'].includes(r.initRepresentations))
+    throw bad('initRepresentations', r.initRepresentations, "'zero' or 'component-mean'");
   if (!['sum', 'max', 'mean'].includes(r.scaling)) throw bad('scaling', r.scaling, "'sum', 'max' or 'mean'");
   if (r.activation !== undefined && !['softmax', 'sigmoid', 'softplus'].includes(r.activation)) {
     throw bad('activation', r.activation, "'softmax', 'sigmoid' or 'softplus'");

@@ -207,7 +207,17 @@ export async function trainDgd(
   const G = decoder.config.nGenes;
   const adamFor = (lr: number) => ({ lr, beta1: o.betas[0], beta2: o.betas[1], weightDecay: o.weightDecay, eps: o.adamEps });
   const rates0 = learningRatesAt(o, 0).rates;
-  const reps = new RepresentationTable(N, L, adamFor(rates0[1]));
+  let init: Float32Array | undefined;
+  if (o.initRepresentations === 'component-mean' && train.classes) {
+    // Supervised: each cell starts at the mean of its class's first component.
+    const mean = gmm.snapshot().mean;
+    init = new Float32Array(N * L);
+    train.rows.forEach((row, r) => {
+      const c = train.classes?.[row] ?? -1;
+      if (c >= 0) init?.set(mean.subarray(c * o.componentsPerClass * L, (c * o.componentsPerClass + 1) * L), r * L);
+    });
+  }
+  const reps = new RepresentationTable(N, L, adamFor(rates0[1]), init);
   const valReps =
     validation && validation.rows.length > 0 ? new RepresentationTable(validation.rows.length, L, adamFor(rates0[1])) : undefined;
   const history: DgdHistory = { epochs: [], steps: 0, representationSteps: 0, stoppedEarly: false };
