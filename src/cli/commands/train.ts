@@ -23,6 +23,7 @@ const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
   'batch-size': { keys: ['batchSize'], integer: true },
   latent: { keys: ['latent', 'latentDim', 'nLatent'], integer: true },
   hvg: { keys: ['nHvg', 'nGenes', 'nTopGenes'], integer: true },
+  components: { keys: ['components'], integer: true },
 };
 
 /**
@@ -109,6 +110,8 @@ export const trainCommand: CommandSpec = {
     '  celldeconv train scvi --reference ref.h5ad --labels cell_type --out m/ --set likelihood=nb',
     '  celldeconv train scaden --reference pbmc3k --labels cell_type --out models/scaden --quick',
     '  celldeconv train decovart --reference pbmc3k --labels cell_type --out models/decovart',
+    '  celldeconv train dgd --reference pbmc3k --labels cell_type --out models/dgd --epochs 100',
+    '  celldeconv train dgd --reference cells.h5ad --labels cell_type --set supervised=false --components 12 --out m/',
     'MixupVI/scVI save a checkpoint every 5 epochs (--checkpoint-every) next to the model directory;',
     'after an interruption (Ctrl-C) the same command with --resume continues and gives the same model.',
   ].join('\n'),
@@ -125,6 +128,7 @@ export const trainCommand: CommandSpec = {
     'batch-size': { type: 'string', description: 'Minibatch size', valueName: 'N' },
     latent: { type: 'string', description: 'Latent dimension (MixupVI/scVI; must exceed the number of cell types)', valueName: 'D' },
     hvg: { type: 'string', description: 'Number of highly variable input genes (0 = all)', valueName: 'N' },
+    components: { type: 'string', description: 'DGD: GMM components K (default: one per label class)', valueName: 'K' },
     seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
     backend: { type: 'string', description: 'tfjs backend: auto, wasm, cpu or tensorflow (tfjs-node)', default: 'auto', valueName: 'NAME' },
     quick: { type: 'boolean', description: "Use the method's quick settings (demo-sized; see METHODS.md)" },
