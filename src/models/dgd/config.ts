@@ -78,6 +78,8 @@ export interface DgdOptions {
   earlyStoppingPatience: number;
   /** Keep only genes with a non-zero count in the training data [TH: no HVG step]. */
   dropZeroGenes: boolean;
+  /** Restrict the genes to the top-N seurat_v3 highly variable genes (0 = no HVG step, the scDGD default; quick runs use 2,000). */
+  nHvg: number;
   /** New cells: epochs of all K candidates before the choice [MD `resampling_epoch`: 5]. */
   inferResamplingEpochs: number;
   /** New cells: epochs of the chosen representation [TH, MD function default: 10]. */
@@ -122,6 +124,7 @@ export const DGD_DEFAULTS: DgdOptions = {
   earlyStoppingStart: 50,
   earlyStoppingPatience: 10,
   dropZeroGenes: true,
+  nHvg: 0,
   inferResamplingEpochs: 5,
   inferEpochs: 10,
   inferLr: 1e-2,
@@ -187,6 +190,7 @@ export function resolveDgdOptions(user: Record<string, unknown> = {}): DgdOption
   posInt('inferResamplingEpochs', 0);
   posInt('inferEpochs', 0);
   posInt('checkpointEvery', 0);
+  posInt('nHvg', 0);
   posInt('earlyStoppingStart', 0);
   posInt('earlyStoppingPatience');
   if (!Array.isArray(r.hidden) || r.hidden.length === 0 || r.hidden.some((h) => !Number.isInteger(h) || h < 1)) {

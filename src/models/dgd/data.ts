@@ -8,6 +8,7 @@ import type { Matrix } from '../../data/matrix.js';
 import type { CsrMatrix } from '../../data/sparse.js';
 import { type RowSource, rowSource } from '../../nn/batches.js';
 import { lgammaF64 } from '../../nn/likelihoods.js';
+import { highlyVariableGenes } from '../../preprocess/hvg.js';
 import type { DgdScaling } from './config.js';
 
 /** Stored values of any matrix (dense: all values; sparse: the non-zeros). */
@@ -139,7 +140,7 @@ export interface DgdTrainingData {
  */
 export function prepareTrainingData(
   ds: Dataset,
-  opts: { layer?: string; labelsKey?: string; dropZeroGenes: boolean; scaling: DgdScaling },
+  opts: { layer?: string; labelsKey?: string; dropZeroGenes: boolean; scaling: DgdScaling; nHvg?: number },
 ): DgdTrainingData {
   const m = ds.layer(opts.layer);
   const what = `cells ${opts.layer ?? 'X'}`;
@@ -155,6 +156,10 @@ export function prepareTrainingData(
   if (opts.dropZeroGenes) {
     const cs = m.colSums();
     geneIdx = Int32Array.from(Array.from(geneIdx).filter((j) => (cs[j] as number) > 0));
+  }
+  if (opts.nHvg && opts.nHvg > 0 && opts.nHvg < geneIdx.length) {
+    const hvg = highlyVariableGenes(m.selectCols(geneIdx), { flavor: 'seurat_v3', nTopGenes: opts.nHvg });
+    geneIdx = Int32Array.from(Array.from(geneIdx).filter((_, k) => hvg.highlyVariable[k]));
   }
   const sub = rowSource(m.selectCols(geneIdx));
   const all = rowConstants(sub, opts.scaling);

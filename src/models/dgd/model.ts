@@ -142,6 +142,7 @@ export class DgdModel {
       labelsKey: fields.labelsKey,
       dropZeroGenes: o.dropZeroGenes,
       scaling: o.scaling,
+      nHvg: o.nHvg,
     });
     const C = data.labelCategories.length;
     let K = o.components;

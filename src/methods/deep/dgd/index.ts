@@ -45,7 +45,7 @@ export const DGD_METHOD_DEFAULTS: DgdMethodOptions = {
   deconvChunk: 8,
 };
 
-/** Demo/benchmark settings: 30 epochs, 100 bulk steps (minutes instead of hours on PBMC3k; lower accuracy). */
+/** Demo/benchmark settings: 2,000 HVGs, 30 epochs, 100 bulk steps (minutes instead of hours on PBMC3k; lower accuracy). */
 export const DGD_QUICK: Partial<DgdMethodOptions> = {
   epochs: 30,
   lrScheduleEpochs: [0],
