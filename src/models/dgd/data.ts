@@ -161,7 +161,8 @@ export function prepareTrainingData(
     const hvg = highlyVariableGenes(m.selectCols(geneIdx), { flavor: 'seurat_v3', nTopGenes: opts.nHvg });
     geneIdx = Int32Array.from(Array.from(geneIdx).filter((_, k) => hvg.highlyVariable[k]));
   }
-  const sub = rowSource(m.selectCols(geneIdx));
+  // No copy of the counts when every gene is kept.
+  const sub = rowSource(geneIdx.length === ds.nVars ? m : m.selectCols(geneIdx));
   const all = rowConstants(sub, opts.scaling);
   const keep: number[] = [];
   for (let i = 0; i < ds.nObs; i++) if ((all.scale[i] as number) > 0) keep.push(i);
