@@ -140,9 +140,9 @@ if (!process.argv.includes('--rss-only')) {
 const rssCells = arg('rss-cells', '5000,50000').split(',').map(Number);
 console.log(`\nPeak RSS while training one epoch on synthetic cells (G = ${G}, L = 20)`);
 console.log(
-  '| cells | RSS before training (MiB) | peak RSS during training (MiB) | growth (MiB) | CSR counts (MiB) | representation table 4·N·L·4 B (MiB) | dense N x G float32 would be (MiB) |',
+  '| cells | RSS before training (MiB) | peak RSS during training (MiB) | growth (MiB) | process max RSS (MiB) | CSR counts (MiB) | representation table 4·N·L·4 B (MiB) | dense N x G float32 would be (MiB) |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const n of rssCells) {
   const r = spawnSync(
     process.execPath,
@@ -154,8 +154,8 @@ for (const n of rssCells) {
     console.log(`| ${n} | failed: ${r.stderr?.split('\n').slice(-3).join(' ')} | | | | | |`);
     continue;
   }
-  const o = JSON.parse(l.slice(4)) as { maxRssMiB: number; csrMiB: number };
+  const o = JSON.parse(l.slice(4)) as { maxRssMiB: number; rssBeforeTrainMiB: number; peakDuringTrainMiB: number; csrMiB: number };
   console.log(
-    `| ${n} | ${o.maxRssMiB.toFixed(0)} | ${o.csrMiB.toFixed(1)} | ${((4 * n * 20 * 4) / 2 ** 20).toFixed(1)} | ${((n * G * 4) / 2 ** 20).toFixed(0)} |`,
+    `| ${n} | ${o.rssBeforeTrainMiB.toFixed(0)} | ${o.peakDuringTrainMiB.toFixed(0)} | ${(o.peakDuringTrainMiB - o.rssBeforeTrainMiB).toFixed(0)} | ${o.maxRssMiB.toFixed(0)} | ${o.csrMiB.toFixed(1)} | ${((4 * n * 20 * 4) / 2 ** 20).toFixed(1)} | ${((n * G * 4) / 2 ** 20).toFixed(0)} |`,
   );
 }
