@@ -6,7 +6,7 @@
  */
 import type * as vl from 'vega-lite';
 import type { MethodPredictions } from './predictions-csv.js';
-import type { TimingRow } from './runner.js';
+import type { TimingRow } from './result-types.js';
 import type { TrainingCurve } from './training-curve.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';

@@ -14,3 +14,4 @@ import './deep/tape/index.js';
 import './deep/simplednn/index.js';
 import './deep/mixupvi/index.js';
 import './deep/scvi/index.js';
+import './deep/dgd/index.js';

@@ -42,7 +42,7 @@ test('checkOptions converts CLI strings and rejects unknown keys and bad values 
     (e: Error & { code?: string; hint?: string }) =>
       e.code === 'E_OPTION' &&
       /has no option 'solvr'/.test(e.message) &&
-      /mode, nus, solver/.test(e.message) &&
+      /mode, nus, permutations, solver/.test(e.message) &&
       /Did you mean 'solver'/.test(e.message),
   );
   assert.throws(() => checkOptions('nusvr', schemaOf(nusvr), { C: '-1' }), { code: 'E_OPTION', field: 'C' });

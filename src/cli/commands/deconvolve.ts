@@ -24,6 +24,7 @@ import { readSignatureCsv } from '../../signature/signature-csv.js';
 import { optBool, optNumber, optString, parseSetOptions, reqString, UsageError } from '../args.js';
 import { BULK_INPUT_CLI_OPTIONS, bulkInputFromArgs, DEGENERATE_EXIT, describeBulkInput } from '../bulk-input-options.js';
 import { type CommandSpec, rawOptionValue } from '../command.js';
+import { writeProfilesH5ad } from '../profiles.js';
 import { labelsOption, loadReference, REFERENCE_OPTIONS } from '../reference.js';
 
 /** Output path of one method in a `--method all` run: `dir/stem.<method><ext>`. */
@@ -108,6 +109,11 @@ export const deconvolveCommand: CommandSpec = {
       multiple: true,
       description: 'A method option, e.g. --set solver=ipm or --set fitIntercept=true (repeatable; see METHODS.md)',
       valueName: 'KEY=VALUE',
+    },
+    profiles: {
+      type: 'string',
+      description: "DGD: write each sample's fitted per-type expression profiles to this .h5ad (rows = sample x cell type)",
+      valueName: 'FILE.h5ad',
     },
     intervals: {
       type: 'boolean',
@@ -262,6 +268,11 @@ export const deconvolveCommand: CommandSpec = {
         ['upper', res.upper],
       ] as const) {
         if (m) await writeDenseTable(perMethodPath(path, tag), res.sampleNames, res.cellTypes, m, { cornerLabel: 'sample' });
+      }
+      const profilesPath = optString(args, 'profiles');
+      if (profilesPath) {
+        const pp = resolve(specs.length > 1 ? perMethodPath(profilesPath, spec.name) : profilesPath);
+        if (await writeProfilesH5ad(pp, res, signal)) out.info(`${spec.name}: per-type expression profiles -> ${pp}`);
       }
       const d = res.diagnostics;
       const pvalue = d.extra?.pvalue as number[] | undefined;

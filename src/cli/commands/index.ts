@@ -7,6 +7,8 @@ import { benchmarkCommand } from './benchmark.js';
 import { convertCommand } from './convert.js';
 import { deconvolveCommand } from './deconvolve.js';
 import { demoCommand } from './demo.js';
+import { embedCommand } from './embed.js';
+import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { methodsCommand } from './methods.js';
 import { signatureCommand } from './signature.js';
@@ -25,4 +27,6 @@ export const COMMANDS: CommandSpec[] = [
   deconvolveCommand,
   trainCommand,
   workerCommand,
+  embedCommand,
+  generateCommand,
 ];

@@ -144,6 +144,8 @@ export const trainCommand: CommandSpec = {
     '  celldeconv train scaden --set trainingData=paired --paired-bulk bulk.csv --paired-proportions props.csv \\',
     '      --n-aug 10 --aug-ratio 0.8 --out models/scaden-paired   (paired training: no --reference)',
     "Each method's own options are flags too: 'celldeconv train METHOD --help' lists them with defaults and quick values.",
+    '  celldeconv train dgd --reference pbmc3k --labels cell_type --out models/dgd --epochs 100',
+    '  celldeconv train dgd --reference cells.h5ad --labels cell_type --set supervised=false --components 12 --out m/',
     'MixupVI/scVI save a checkpoint every 5 epochs (--checkpoint-every) next to the model directory;',
     'after an interruption (Ctrl-C) the same command with --resume continues and gives the same model.',
   ].join('\n'),

@@ -46,6 +46,8 @@ export interface WriteH5adOptions extends LongRunOptions {
    * rejects ("'ordered' must either be 'True' or 'False'").
    */
   categoricals?: 'legacy' | 'modern';
+  /** Per-observation arrays for `obsm` (e.g. a latent representation `X_dgd`), one row per observation. */
+  obsm?: Record<string, Matrix>;
 }
 
 export interface WriteCtx {
@@ -321,7 +323,20 @@ export async function writeH5ad(path: string, ds: Dataset, opts: WriteH5adOption
       tick(4);
       const uns = emptyDict(f, 'uns');
       for (const [k, v] of Object.entries(ds.uns)) writeUnsValue(uns, k, v, `uns/${k}`);
-      for (const k of ['obsm', 'varm', 'obsp', 'varp']) emptyDict(f, k);
+      const obsm = emptyDict(f, 'obsm');
+      for (const [k, m] of Object.entries(opts.obsm ?? {})) {
+        checkKey(k, 'obsm');
+        if (m.rows !== ds.nObs) {
+          throw new InputError(`obsm '${k}' has ${m.rows} rows for ${ds.nObs} observations`, {
+            code: 'E_SHAPE',
+            field: `obsm/${k}`,
+            got: m.rows,
+            expected: ds.nObs,
+          });
+        }
+        writeMatrix(obsm, k, m, ctx);
+      }
+      for (const k of ['varm', 'obsp', 'varp']) emptyDict(f, k);
       tick(5);
     } finally {
       f.close();
