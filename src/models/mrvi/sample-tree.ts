@@ -10,6 +10,7 @@
  */
 import { InputError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
+import { randomSampleTree } from '../../simulate/sample-structure.js';
 
 /** A rooted binary tree over `nLeaves` leaves as a merge table (scipy linkage layout). */
 export interface SampleTree {
@@ -133,27 +134,11 @@ export function toNewick(tree: SampleTree, names: readonly string[]): string {
 }
 
 /**
- * A uniformly random binary tree shape by random sequential merging (the coalescent / Yule-like
- * process: at each step two random clusters join); heights are the merge steps 1..S−1.
+ * A random binary tree over S leaves (two clusters drawn uniformly join at each step; the
+ * generator of the semi-synthetic benchmark): the "random tree" baseline of the RF comparison.
  */
 export function randomBinaryTree(S: number, rng: Rng): SampleTree {
-  const left = new Int32Array(Math.max(0, S - 1));
-  const right = new Int32Array(Math.max(0, S - 1));
-  const height = new Float64Array(Math.max(0, S - 1));
-  const pool = Array.from({ length: S }, (_, i) => i);
-  for (let k = 0; k < S - 1; k++) {
-    const i = rng.int(pool.length);
-    const a = pool[i] as number;
-    pool[i] = pool[pool.length - 1] as number;
-    pool.pop();
-    const j = rng.int(pool.length);
-    const b = pool[j] as number;
-    pool[j] = S + k;
-    left[k] = Math.min(a, b);
-    right[k] = Math.max(a, b);
-    height[k] = k + 1;
-  }
-  return { nLeaves: S, left, right, height };
+  return randomSampleTree(S, rng);
 }
 
 /** Leaf sets of every node (index = node id), as sorted leaf lists. */
