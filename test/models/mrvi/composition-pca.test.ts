@@ -55,7 +55,7 @@ test('PCA scores reproduce the variance of the top directions; CompositionPCA se
   assert.ok((v[0] as number) > 5 * (v[1] as number), `first PC dominates: ${v}`);
   const [res] = compositionPcaDistances(X, new Int32Array(N), ['T'], sample, 8, { nComps: 5, seed: 0 });
   assert.ok(res && res.nClusters >= 2);
-  const D = res.D;
+  const D = (res as { D: Float64Array }).D;
   let within = 0;
   let between = 0;
   for (let a = 0; a < 8; a++)
