@@ -41,7 +41,7 @@ test('PCA scores reproduce the variance of the top directions; CompositionPCA se
   const sample = new Int32Array(N);
   for (let i = 0; i < N; i++) {
     sample[i] = i % 8;
-    const state = rng.uniform() < (sample[i] < 4 ? 0.9 : 0.1) ? 0 : 1;
+    const state = rng.uniform() < ((sample[i] as number) < 4 ? 0.9 : 0.1) ? 0 : 1;
     for (let j = 0; j < G; j++) data[i * G + j] = rng.poisson(j < 10 ? (state ? 20 : 2) : j < 20 ? (state ? 2 : 20) : 5);
   }
   const X = new DenseMatrix(N, G, data);
