@@ -10,6 +10,10 @@
  * (binomial upsampling, mean f·x); f in (0, 1) keeps Binomial(x, f) (binomial thinning). Zeros stay
  * zero, so the sparsity pattern of the reference is kept.
  *
+ * obs gets `sample`, `site` (with sites), `perturbed` (cell of a perturbed type) and, per perturbed
+ * type T, `root_side_T` (left/right side of T's tree root for the cell's sample: a sample-level
+ * covariate the guided test should find in type T's cells).
+ *
  * Truth per perturbed type: the tree (merge table; heights = depth of the merge), the gene → edge
  * assignment, and the true sample distance D*(a, b) = |ln fold| · √(number of genes on the edges
  * where the root-to-leaf paths of a and b differ): the Euclidean distance between the two samples'
@@ -257,6 +261,16 @@ export function simulateSampleStructure(ref: Dataset, opts: SampleStructureOptio
     obs.set(siteKey, { kind: 'categorical', codes: site, categories: ['site_0', 'site_1'], ordered: false });
   }
   obs.set('perturbed', { kind: 'boolean', values: affected });
+  // a sample-level covariate per perturbed type (side of its tree's root split), for the guided test
+  for (const t of truth) {
+    const name = `root_side_${t.cellType.replace(/[^A-Za-z0-9]+/g, '_')}`;
+    obs.set(name, {
+      kind: 'categorical',
+      codes: Int32Array.from(sampleOf, (s) => t.rootSide[s] as number),
+      categories: ['left', 'right'],
+      ordered: false,
+    });
+  }
   const dataset = new Dataset({ X, obsNames: ref.obsNames, varNames: ref.varNames, obs, var: ref.var, uns: {} });
   return { dataset, sampleNames, truth, affected, seed };
 }

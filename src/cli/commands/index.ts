@@ -9,6 +9,7 @@ import { deconvolveCommand } from './deconvolve.js';
 import { demoCommand } from './demo.js';
 import { infoCommand } from './info.js';
 import { methodsCommand } from './methods.js';
+import { sampleDistancesCommand, simulateSamplesCommand } from './mrvi.js';
 import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
@@ -23,4 +24,6 @@ export const COMMANDS: CommandSpec[] = [
   signatureCommand,
   deconvolveCommand,
   trainCommand,
+  simulateSamplesCommand,
+  sampleDistancesCommand,
 ];

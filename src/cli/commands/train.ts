@@ -15,6 +15,7 @@ import { initBackend } from '../../nn/backend.js';
 import { optBool, optNumber, optString, parseSetValue, reqString, UsageError } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
+import { runTrainMrvi, TRAIN_MRVI_OPTIONS } from './mrvi.js';
 
 /** CLI flag -> candidate option names, first one the method defines wins. */
 const FLAG_OPTIONS: Record<string, { keys: string[]; integer: boolean }> = {
@@ -77,6 +78,7 @@ export const trainCommand: CommandSpec = {
     '  celldeconv train scvi --reference ref.h5ad --labels cell_type --out m/ --set likelihood=nb',
     '  celldeconv train scaden --reference pbmc3k --labels cell_type --out models/scaden --quick',
     '  celldeconv train decovart --reference pbmc3k --labels cell_type --out models/decovart',
+    '  celldeconv train mrvi --reference sim/data.h5ad --sample-key sample [--batch-key site] --out models/mrvi',
   ].join('\n'),
   positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
   options: {
@@ -100,10 +102,31 @@ export const trainCommand: CommandSpec = {
       description: 'Any method option, e.g. --set mixupPenalty=kl (repeatable)',
       valueName: 'KEY=VALUE',
     },
+    ...TRAIN_MRVI_OPTIONS,
   },
-  async run({ args, out, signal }) {
+  async run(ctx) {
+    const { args, out, signal } = ctx;
     const name = args.positionals[0];
     if (!name) throw new UsageError('missing the method to train', 'method', undefined, undefined, 'e.g. celldeconv train mixupvi ...');
+    // MrVI is a generative model, not a deconvolution method: it has its own data contract
+    if (name === 'mrvi') {
+      const sets = (args.values.set as string[] | string | undefined) ?? [];
+      const options: Record<string, unknown> = {};
+      for (const s of Array.isArray(sets) ? sets : [sets]) {
+        const eq = s.indexOf('=');
+        if (eq <= 0) throw new UsageError('expected KEY=VALUE', 'set', s, 'e.g. --set latent=10');
+        options[s.slice(0, eq)] = parseSetValue(s.slice(eq + 1));
+      }
+      for (const [flag, key] of [
+        ['epochs', 'epochs'],
+        ['batch-size', 'batchSize'],
+        ['latent', 'latent'],
+        ['hvg', 'nHvg'],
+      ] as const) {
+        if (args.values[flag] !== undefined) options[key] = optNumber(args, flag, 0, { integer: true, min: 0 });
+      }
+      return runTrainMrvi(ctx, options);
+    }
     const spec = getMethod(name);
     // Trained methods, and reference methods whose fit can be saved (DeCovarT's covariances).
     if (spec.kind === 'signature' || !spec.load) {
