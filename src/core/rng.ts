@@ -275,6 +275,17 @@ export class Rng {
     this.spareNormal = Number.NaN;
   }
 
+  /** The full state, including a cached second normal deviate (checkpoints resume the exact stream). */
+  snapshot(): { state: number[]; spareNormal: number | null } {
+    return { state: this.state, spareNormal: Number.isNaN(this.spareNormal) ? null : this.spareNormal };
+  }
+
+  /** Restores {@link snapshot}'s output. */
+  restore(snap: { state: readonly number[]; spareNormal: number | null }): void {
+    this.setState(snap.state);
+    this.spareNormal = snap.spareNormal ?? Number.NaN;
+  }
+
   toJSON(): { type: string; seed: number; state: number[] } {
     return { type: 'xoshiro128**', seed: this.seed, state: this.state };
   }

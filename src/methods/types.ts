@@ -25,6 +25,11 @@ export interface FitOptions<O = Record<string, unknown>> extends LongRunOptions 
   signature?: Signature;
   /** Method-specific options overriding `MethodSpec.defaults`. */
   options?: Partial<O>;
+  /**
+   * Training checkpoints (methods with `MethodSpec.checkpoints`): saved every `every` epochs into
+   * `dir`; `resume` continues an interrupted run from there with the same result.
+   */
+  checkpoint?: { dir: string; every: number; resume?: boolean };
 }
 
 /** Options of `Fitted.deconvolve`. */
@@ -103,6 +108,8 @@ export interface MethodSpec<O = Record<string, unknown>> {
   readonly quickOptions?: Partial<O>;
   /** Bulk layer the method reads when the bulk has it (pseudobulks carry all of them). */
   readonly bulkLayer?: string;
+  /** True when `fit` honours `FitOptions.checkpoint` (`celldeconv train --resume`). */
+  readonly checkpoints?: boolean;
   fit(ref: Dataset | null, opts: FitOptions<O>): Promise<Fitted>;
   /** Loads a fit saved with `Fitted.save` (trained methods). */
   load?(dir: string): Promise<Fitted>;

@@ -24,6 +24,13 @@ export interface AdamOptions {
   beta2?: number;
 }
 
+/** Adam's resumable state: the step count and the first/second moments of each variable. */
+export interface AdamState {
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+}
+
 /** scvi-tools TrainingPlan defaults. */
 export const ADAM_DEFAULTS: Required<AdamOptions> = { lr: 1e-3, weightDecay: 1e-6, eps: 0.01, beta1: 0.9, beta2: 0.999 };
 
@@ -52,10 +59,11 @@ export class Adam {
    *
    * @param grads - Gradients by variable name (as returned by `tf.variableGrads`), or an array in
    *   the order of the constructor's variables. Missing gradients leave a variable untouched.
+   * @param lr - Learning rate of this step (a schedule's value; default `opts.lr`).
    */
-  apply(grads: Record<string, tf.Tensor> | (tf.Tensor | undefined)[]): void {
+  apply(grads: Record<string, tf.Tensor> | (tf.Tensor | undefined)[], lr = this.opts.lr): void {
     this.step++;
-    const { lr, weightDecay, eps, beta1, beta2 } = this.opts;
+    const { weightDecay, eps, beta1, beta2 } = this.opts;
     const bc1 = 1 - beta1 ** this.step;
     const bc2 = 1 - beta2 ** this.step;
     tf.tidy(() => {
@@ -71,6 +79,31 @@ export class Adam {
         const denom = tf.add(tf.sqrt(tf.div(v, bc2)), eps);
         p.assign(tf.sub(p, tf.div(tf.mul(m, lr / bc1), denom)));
       }
+    });
+  }
+
+  /** Step count and moment buffers, for checkpoints (copies). */
+  exportState(): AdamState {
+    return { step: this.step, m: this.m.map((t) => t.dataSync() as Float32Array), v: this.v.map((t) => t.dataSync() as Float32Array) };
+  }
+
+  /**
+   * Restores {@link exportState}'s output (same variables, same order).
+   *
+   * @throws Error when the number or sizes of the buffers differ (a checkpoint of another model).
+   */
+  importState(state: AdamState): void {
+    if (state.m.length !== this.m.length || state.v.length !== this.v.length) throw new Error('Adam state: wrong number of buffers');
+    this.step = state.step;
+    const put = (dst: tf.Variable[], src: Float32Array[]) =>
+      dst.forEach((t, i) => {
+        const a = src[i] as Float32Array;
+        if (a.length !== t.size) throw new Error(`Adam state: buffer ${i} has ${a.length} values, expected ${t.size}`);
+        t.assign(tf.tensor(a, t.shape));
+      });
+    tf.tidy(() => {
+      put(this.m, state.m);
+      put(this.v, state.v);
     });
   }
 

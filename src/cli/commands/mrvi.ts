@@ -121,7 +121,6 @@ export const simulateSamplesCommand: CommandSpec = {
 export const TRAIN_MRVI_OPTIONS: Record<string, OptionSpec> = {
   'sample-key': { type: 'string', description: 'MrVI: obs column naming the sample of each cell (required)', valueName: 'COLUMN' },
   'batch-key': { type: 'string', description: 'MrVI: obs column naming the site/batch (optional)', valueName: 'COLUMN' },
-  'checkpoint-every': { type: 'string', description: 'MrVI: save a checkpoint to MODEL_DIR/checkpoint every N epochs', valueName: 'N' },
 };
 
 /** `celldeconv train mrvi ...` */
@@ -157,7 +156,7 @@ export async function runTrainMrvi({ args, out, signal }: CommandContext, option
   const model = await MrviModel.train(
     ds,
     { sampleKey, batchKey, labelsKey },
-    { ...(options as object), ...(every > 0 ? { checkpointEvery: every, checkpointDir: join(outDir, 'checkpoint') } : {}) },
+    { ...(options as object), ...(every > 0 ? { checkpointEvery: every, checkpointDir: `${outDir}.checkpoint` } : {}) },
     { seed, signal, onProgress: out.progress(), file: refName },
   );
   const seconds = (Date.now() - t0) / 1000;

@@ -6,6 +6,7 @@
  * `fitted.save(dir)`. Common flags map onto the method's own option names when the method has them
  * (e.g. --hvg -> `nHvg` for MixupVI, `nGenes` for Scaden); anything else goes through `--set KEY=VALUE`.
  */
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import '../../methods/all-methods.js';
@@ -65,6 +66,37 @@ export function trainOptions(
   return options;
 }
 
+/**
+ * Checkpoint settings of a training run: `MODEL_DIR.checkpoint`, every N epochs (0 = off), resumed
+ * with `--resume`. Methods without checkpoint support get none (and `--resume` is an error).
+ *
+ * @throws {@link UsageError} for `--resume` on a method without checkpoints or with `--checkpoint-every 0`.
+ */
+export function checkpointOptions(
+  spec: MethodSpec<any>,
+  outDir: string,
+  every: number,
+  resume: boolean,
+): { dir: string; every: number; resume: boolean } | undefined {
+  if (!spec.checkpoints) {
+    if (resume)
+      throw new UsageError(
+        `method '${spec.name}' does not save training checkpoints`,
+        'resume',
+        true,
+        undefined,
+        'Train it again without --resume',
+      );
+    return undefined;
+  }
+  if (every < 0) throw new UsageError('invalid value', 'checkpoint-every', every, 'a non-negative integer');
+  if (every === 0) {
+    if (resume) throw new UsageError('--resume needs checkpoints', 'checkpoint-every', 0, undefined, 'Drop --checkpoint-every 0');
+    return undefined;
+  }
+  return { dir: `${outDir}.checkpoint`, every, resume };
+}
+
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'Train a deep method (or fit DeCovarT) on a labelled single-cell reference and save the model',
@@ -79,6 +111,8 @@ export const trainCommand: CommandSpec = {
     '  celldeconv train scaden --reference pbmc3k --labels cell_type --out models/scaden --quick',
     '  celldeconv train decovart --reference pbmc3k --labels cell_type --out models/decovart',
     '  celldeconv train mrvi --reference sim/data.h5ad --sample-key sample [--batch-key site] --out models/mrvi',
+    'MixupVI/scVI save a checkpoint every 5 epochs (--checkpoint-every) next to the model directory;',
+    'after an interruption (Ctrl-C) the same command with --resume continues and gives the same model.',
   ].join('\n'),
   positionals: [{ name: 'method', description: "A trained method (see 'celldeconv methods')", required: true }],
   options: {
@@ -96,6 +130,13 @@ export const trainCommand: CommandSpec = {
     seed: { type: 'string', description: 'Seed of every random step', default: '0', valueName: 'N' },
     backend: { type: 'string', description: 'tfjs backend: auto, wasm, cpu or tensorflow (tfjs-node)', default: 'auto', valueName: 'NAME' },
     quick: { type: 'boolean', description: "Use the method's quick settings (demo-sized; see METHODS.md)" },
+    'checkpoint-every': {
+      type: 'string',
+      description: 'Save a training checkpoint every N epochs into MODEL_DIR.checkpoint (MixupVI/scVI; 0 = off)',
+      default: '5',
+      valueName: 'N',
+    },
+    resume: { type: 'boolean', description: 'Continue an interrupted training from its last checkpoint (same flags and seed)' },
     set: {
       type: 'string',
       multiple: true,
@@ -150,10 +191,22 @@ export const trainCommand: CommandSpec = {
     const ref = await loadReference(refName, signal);
     out.info(`training ${name} on ${ref.nObs} cells x ${ref.nVars} genes (labels '${labelsKey}', seed ${seed}) ...`);
     const t0 = Date.now();
-    const fitted = await spec.fit(ref, { labelsKey, layer: optString(args, 'layer'), seed, signal, onProgress: out.progress(), options });
+    const checkpoint = checkpointOptions(spec, outDir, optNumber(args, 'checkpoint-every', 5, { integer: true }), optBool(args, 'resume'));
+    if (checkpoint?.resume) out.info(`resuming from ${checkpoint.dir}`);
+    const fitted = await spec.fit(ref, {
+      labelsKey,
+      layer: optString(args, 'layer'),
+      seed,
+      signal,
+      onProgress: out.progress(),
+      options,
+      checkpoint,
+    });
     const seconds = (Date.now() - t0) / 1000;
     if (!fitted.save) throw new InputError(`method '${name}' cannot save its fit`, { code: 'E_NO_SAVE', field: name });
     await fitted.save(outDir);
+    // The model is complete: its checkpoints are no longer needed.
+    if (checkpoint) rmSync(checkpoint.dir, { recursive: true, force: true });
     const manifest = fitted.toJSON() as Record<string, unknown>;
     const history = manifest.history as { epochs?: { val?: Record<string, number>; train?: Record<string, number> }[] } | undefined;
     const last = history?.epochs?.at(-1);

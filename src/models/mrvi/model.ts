@@ -14,9 +14,10 @@ import { FormatError, InputError } from '../../core/errors.js';
 import { type LongRunOptions, throwIfAborted } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import type { Dataset } from '../../data/dataset.js';
-import { loadModelDir, type ModelManifest, saveModelDir, type WeightArray } from '../../io/model-dir.js';
+import { loadModelDir, type ModelManifest, saveModelDir } from '../../io/model-dir.js';
 import { gatherRowsF32, indexBatches, type RowSource, rowSource } from '../../nn/batches.js';
 import { lgammaX1RowSums } from '../../nn/likelihoods.js';
+import { assignWeights, variablesToWeights } from '../../nn/model-io.js';
 import { type StepContext, type TrainHistory, trainLoop } from '../../nn/trainer.js';
 import { highlyVariableGenes } from '../../preprocess/hvg.js';
 import { MRVI_DEFAULTS, type MrviOptions } from './config.js';
@@ -71,29 +72,6 @@ export interface SampleDistanceResult {
     flagged: Uint8Array;
     alpha: number;
   };
-}
-
-function paramsToWeights(params: [string, tf.Variable][]): Map<string, WeightArray> {
-  const out = new Map<string, WeightArray>();
-  for (const [name, v] of params) out.set(name, { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) });
-  return out;
-}
-
-function assignParams(params: [string, tf.Variable][], weights: Map<string, WeightArray>, file: string): void {
-  for (const [name, v] of params) {
-    const w = weights.get(name);
-    if (!w || w.shape.length !== v.shape.length || w.shape.some((s, i) => s !== v.shape[i])) {
-      throw new FormatError(`model weights lack parameter '${name}' of shape [${v.shape.join(', ')}]`, {
-        code: 'E_MODEL_WEIGHTS',
-        file,
-        got: w?.shape,
-        hint: 'The model files do not match this MrVI version; train again',
-      });
-    }
-    const t = tf.tensor(Float32Array.from(w.data), v.shape, 'float32');
-    v.assign(t);
-    t.dispose();
-  }
 }
 
 /** The trained MrVI model. */
@@ -422,7 +400,7 @@ export class MrviModel {
         history: this.history,
         ...extra,
       },
-      paramsToWeights([...this.module.params(), ...this.module.buffers()]),
+      variablesToWeights([...this.module.params(), ...this.module.buffers()]),
     );
   }
 
@@ -456,7 +434,7 @@ export class MrviModel {
       new Rng(0),
     );
     try {
-      assignParams([...module.params(), ...module.buffers()], weights, dir);
+      assignWeights([...module.params(), ...module.buffers()], weights, dir);
     } catch (e) {
       module.dispose();
       throw e;

@@ -19,13 +19,11 @@ import type { Rng } from '../../core/rng.js';
 import { ownedVariable } from '../../nn/adam.js';
 import { Dense, dropout, matMul2d, nextSeed, nextVariableId } from '../../nn/dense.js';
 import { logNb } from '../../nn/likelihoods.js';
+import { ConditionalBatchNorm } from '../../nn/modules/conditional-batch-norm.js';
 import type { LossOutput, StepContext } from '../../nn/trainer.js';
 
 /** Minimum variance of q(u | x, s) (scvi-tools `var_eps`). */
 export const VAR_EPS = 1e-4;
-/** Batch-norm epsilon and running-average momentum (PyTorch defaults). */
-export const BN_EPS = 1e-5;
-export const BN_MOMENTUM = 0.1;
 
 /** Shapes and settings of the network. */
 export interface MrviModuleConfig {
@@ -64,67 +62,6 @@ export const stopGradient: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.T
   // customGrad's parameter type (CustomGradientFunc) is not exported by tfjs-core.
 })) as any) as unknown as (x: tf.Tensor) => tf.Tensor;
 
-/** Batch norm whose scale and shift are looked up per category (here: per sample). */
-export class ConditionalBatchNorm {
-  readonly name: string;
-  /** `[nCategories, features]`, init 1. */
-  readonly gamma: tf.Variable<tf.Rank.R2>;
-  /** `[nCategories, features]`, init 0. */
-  readonly beta: tf.Variable<tf.Rank.R2>;
-  /** Running statistics (not trained). */
-  readonly runningMean: tf.Variable<tf.Rank.R1>;
-  readonly runningVar: tf.Variable<tf.Rank.R1>;
-
-  constructor(name: string, nCategories: number, features: number) {
-    this.name = name;
-    const uid = nextVariableId();
-    this.gamma = ownedVariable(tf.ones([nCategories, features]) as tf.Tensor2D, true, `${name}.gamma#${uid}`);
-    this.beta = ownedVariable(tf.zeros([nCategories, features]) as tf.Tensor2D, true, `${name}.beta#${uid}`);
-    this.runningMean = ownedVariable(tf.zeros([features]) as tf.Tensor1D, false, `${name}.running_mean#${uid}`);
-    this.runningVar = ownedVariable(tf.ones([features]) as tf.Tensor1D, false, `${name}.running_var#${uid}`);
-  }
-
-  /**
-   * @param h - `[B, F]`.
-   * @param category - `[B]` int32 codes.
-   * @param training - Batch statistics (and a running-average update) when true.
-   */
-  apply(h: tf.Tensor2D, category: tf.Tensor1D, training: boolean): tf.Tensor2D {
-    let normed: tf.Tensor2D;
-    if (training && h.shape[0] > 1) {
-      const { mean, variance } = tf.moments(h, 0);
-      normed = tf.div(tf.sub(h, mean), tf.sqrt(tf.add(variance, BN_EPS))) as tf.Tensor2D;
-      // PyTorch updates the running variance with the unbiased batch variance
-      const n = h.shape[0];
-      tf.tidy(() => {
-        const m = tf.tensor1d(mean.dataSync() as Float32Array);
-        const v = tf.mul(tf.tensor1d(variance.dataSync() as Float32Array), n / (n - 1));
-        this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - BN_MOMENTUM), tf.mul(m, BN_MOMENTUM)) as tf.Tensor1D);
-        this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - BN_MOMENTUM), tf.mul(v, BN_MOMENTUM)) as tf.Tensor1D);
-      });
-    } else {
-      normed = tf.div(tf.sub(h, this.runningMean), tf.sqrt(tf.add(this.runningVar, BN_EPS))) as tf.Tensor2D;
-    }
-    const g = tf.gather(this.gamma, category);
-    const b = tf.gather(this.beta, category);
-    return tf.add(tf.mul(normed, g), b) as tf.Tensor2D;
-  }
-
-  params(): [string, tf.Variable][] {
-    return [
-      [`${this.name}.gamma`, this.gamma],
-      [`${this.name}.beta`, this.beta],
-    ];
-  }
-
-  buffers(): [string, tf.Variable][] {
-    return [
-      [`${this.name}.running_mean`, this.runningMean],
-      [`${this.name}.running_var`, this.runningVar],
-    ];
-  }
-}
-
 /** The MrVI parameters and forward passes. */
 export class MrviModule {
   readonly config: MrviModuleConfig;
@@ -156,7 +93,7 @@ export class MrviModule {
     this.encNorms = [];
     for (let k = 0; k < layers; k++) {
       this.encLayers.push(new Dense(`encoder.layer${k}`, k === 0 ? G : H, H, rng.fork(`enc${k}`)));
-      this.encNorms.push(new ConditionalBatchNorm(`encoder.norm${k}`, S, H));
+      this.encNorms.push(new ConditionalBatchNorm({ name: `encoder.norm${k}`, features: H, categories: S }));
     }
     this.meanHead = new Dense('encoder.mean', H, L, rng.fork('enc_mean'));
     this.varHead = new Dense('encoder.var', H, L, rng.fork('enc_var'));
@@ -176,7 +113,7 @@ export class MrviModule {
   params(): [string, tf.Variable][] {
     const out: [string, tf.Variable][] = [];
     this.encLayers.forEach((l, k) => {
-      out.push(...l.params(), ...(this.encNorms[k] as ConditionalBatchNorm).params());
+      out.push(...l.params(), ...(this.encNorms[k] as ConditionalBatchNorm).params().slice(0, 2));
     });
     out.push(...this.meanHead.params(), ...this.varHead.params());
     out.push(['A', this.A], ['a', this.a], ['C', this.C], ['C_b', this.Cb], ['c_b', this.cb], ['px_r', this.pxR]);
@@ -185,7 +122,7 @@ export class MrviModule {
 
   /** Non-trained state (batch-norm running statistics), also saved. */
   buffers(): [string, tf.Variable][] {
-    return this.encNorms.flatMap((n) => n.buffers());
+    return this.encNorms.flatMap((n) => n.params().slice(2));
   }
 
   variables(): tf.Variable[] {

@@ -17,6 +17,7 @@ export const mixupviMethod: MethodSpec<MixupVIOptions> = {
   defaults: MIXUPVI_DEFAULTS,
   quickOptions: MIXUPVI_QUICK,
   bulkLayer: 'raw_counts',
+  checkpoints: true,
   fit: async (ref: Dataset | null, opts: FitOptions<MixupVIOptions>) => fitMixupVI('mixupvi', requireRef(ref, 'mixupvi'), opts),
   load: (dir: string) => loadMixupVI(dir, 'mixupvi'),
 };

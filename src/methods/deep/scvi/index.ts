@@ -17,6 +17,7 @@ export const scviMethod: MethodSpec<MixupVIOptions> = {
   defaults: SCVI_DEFAULTS,
   quickOptions: MIXUPVI_QUICK,
   bulkLayer: 'raw_counts',
+  checkpoints: true,
   fit: async (ref: Dataset | null, opts: FitOptions<MixupVIOptions>) => fitMixupVI('scvi', requireRef(ref, 'scvi'), opts),
   load: (dir: string) => loadMixupVI(dir, 'scvi'),
 };

@@ -3,6 +3,9 @@ import { describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../../../src/core/errors.js';
 import { Rng } from '../../../../src/core/rng.js';
+import { MIXUPVI_DEFAULTS, resolveOptions, SCVI_DEFAULTS } from '../../../../src/methods/deep/mixupvi/config.js';
+import { latentNnls, pearson, quantileSorted } from '../../../../src/methods/deep/mixupvi/latent.js';
+import { MixupVAE, meanRowPearson, VAR_EPS } from '../../../../src/models/mixupvi/module.js';
 import {
   dirichletBatches,
   dirichletPseudobulks,
@@ -10,10 +13,7 @@ import {
   roundHalfEven,
   trainValidationSplit,
   uniformPseudobulks,
-} from '../../../../src/methods/deep/mixupvi/batching.js';
-import { MIXUPVI_DEFAULTS, resolveOptions, SCVI_DEFAULTS } from '../../../../src/methods/deep/mixupvi/config.js';
-import { latentNnls, pearson, quantileSorted } from '../../../../src/methods/deep/mixupvi/latent.js';
-import { MixupVAE, meanRowPearson, VAR_EPS } from '../../../../src/methods/deep/mixupvi/module.js';
+} from '../../../../src/models/scvi/batching.js';
 import { backendsUnderTest, useBackend } from '../../../nn/helpers.js';
 
 test('options: published defaults, scVI = no penalty, typed errors', () => {

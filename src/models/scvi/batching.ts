@@ -2,7 +2,7 @@
  * Minibatch composition of MixupVI (the fork's `MixUpDataSplitter`) and the pseudobulks drawn inside
  * each minibatch. Pure index arithmetic on typed arrays; seeded.
  */
-import type { Rng } from '../../../core/rng.js';
+import type { Rng } from '../../core/rng.js';
 
 /** numpy-style rounding (half to even), used by the fork for cell counts. */
 export function roundHalfEven(x: number): number {

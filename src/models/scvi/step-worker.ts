@@ -1,13 +1,15 @@
 /**
- * Worker-thread entry of data-parallel MixupVI training (see shards.ts): holds its own tfjs backend and
+ * Worker-thread entry of data-parallel scVI/MixupVI training (see shards.ts): holds its own tfjs backend and
  * a copy of the network; per step it reads the current weights from shared memory, computes one
  * shard's gradients and sends them back.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../../core/rng.js';
-import { initBackend } from '../../../nn/backend.js';
-import { MixupVAE, type VaeConfig } from './module.js';
+import { Rng } from '../../core/rng.js';
+import { initBackend } from '../../nn/backend.js';
+// MixupVAE with mixupPenalty 'none' is scVI exactly, so one class serves both models.
+import { MixupVAE } from '../mixupvi/module.js';
+import type { VaeConfig } from './module.js';
 import { type ShardInput, shardGradients } from './shards.js';
 
 /** Messages from the main thread. */

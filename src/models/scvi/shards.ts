@@ -10,11 +10,11 @@
  * `nShards`, not by the number of threads, so a seed gives the same model with 1 or 2 workers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../../core/rng.js';
-import { gatherRowsF32, type RowSource } from '../../../nn/batches.js';
-import type { StepContext } from '../../../nn/trainer.js';
+import { Rng } from '../../core/rng.js';
+import { gatherRowsF32, type RowSource } from '../../nn/batches.js';
+import type { StepContext } from '../../nn/training.js';
 import type { BatchPseudobulks } from './batching.js';
-import type { MixupVAE, VaeBatch } from './module.js';
+import type { ScviModule, VaeBatch } from './module.js';
 
 /** One part of a minibatch, as plain (transferable) arrays. */
 export interface ShardInput {
@@ -86,7 +86,7 @@ export function makeShards(
  *
  * @returns Gradients as Float32Arrays (copied out of the backend), aligned with `vae.variables()`.
  */
-export function shardGradients(vae: MixupVAE, s: ShardInput): ShardResult {
+export function shardGradients(vae: ScviModule, s: ShardInput): ShardResult {
   const vars = vae.variables();
   const b: VaeBatch = {
     x: tf.tensor2d(s.x, [s.B, s.G]),

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs-core';
-import { BackendError } from '../../../core/errors.js';
+import { BackendError } from '../../core/errors.js';
 import type { VaeConfig } from './module.js';
 import type { ShardInput, ShardResult } from './shards.js';
 
