@@ -75,8 +75,8 @@ export class MrviModule {
   readonly a: tf.Variable<tf.Rank.R2>;
   /** C, `[L, G]` (stored transposed: log h = z · C). */
   readonly C: tf.Variable<tf.Rank.R2>;
-  /** C_b, `[nSites, L, G]` flattened to `[nSites · L, G]`. */
-  readonly Cb: tf.Variable<tf.Rank.R2>;
+  /** C_b, one `[L, G]` per site (separate variables: slicing one table would put a Pad in the gradient). */
+  readonly Cb: tf.Variable<tf.Rank.R2>[];
   /** c_b, `[nSites, G]`. */
   readonly cb: tf.Variable<tf.Rank.R2>;
   /** Gene-wise log inverse dispersion `[G]`. */
@@ -104,7 +104,7 @@ export class MrviModule {
     const normal = (n: number, sd: number, r: Rng) => Float32Array.from({ length: n }, () => sd * r.normal());
     // PyTorch nn.Linear-like scale for the decoder maps (fan-in L)
     this.C = ownedVariable(tf.tensor2d(normal(L * G, 1 / Math.sqrt(L), rng.fork('C')), [L, G]), true, `C#${uid}`);
-    this.Cb = ownedVariable(tf.zeros([B * L, G]) as tf.Tensor2D, true, `C_b#${uid}`);
+    this.Cb = Array.from({ length: B }, (_, b) => ownedVariable(tf.zeros([L, G]) as tf.Tensor2D, true, `C_b.${b}#${uid}`));
     this.cb = ownedVariable(tf.zeros([B, G]) as tf.Tensor2D, true, `c_b#${uid}`);
     this.pxR = ownedVariable(tf.tensor1d(normal(G, 1, rng.fork('px_r'))), true, `px_r#${uid}`);
   }
@@ -116,7 +116,11 @@ export class MrviModule {
       out.push(...l.params(), ...(this.encNorms[k] as ConditionalBatchNorm).params().slice(0, 2));
     });
     out.push(...this.meanHead.params(), ...this.varHead.params());
-    out.push(['A', this.A], ['a', this.a], ['C', this.C], ['C_b', this.Cb], ['c_b', this.cb], ['px_r', this.pxR]);
+    out.push(['A', this.A], ['a', this.a], ['C', this.C]);
+    this.Cb.forEach((v, b) => {
+      out.push([`C_b.${b}`, v]);
+    });
+    out.push(['c_b', this.cb], ['px_r', this.pxR]);
     return out;
   }
 
@@ -152,20 +156,19 @@ export class MrviModule {
 
   /** log h before the softmax: z·C + dropout(sg(z)·C_b) + c_b. */
   logits(z: tf.Tensor2D, site: tf.Tensor1D, dropoutSeed?: number): tf.Tensor2D {
-    const { nSites: B, latent: L, nGenes: G } = this.config;
+    const { nSites: B, nGenes: G } = this.config;
     const n = z.shape[0];
     const base = matMul2d(z, this.C);
     const zStop = stopGradient(z) as tf.Tensor2D;
     // C_b z for each cell's site: one matmul per site, rows selected by a 0/1 mask
     let siteTerm: tf.Tensor2D;
-    if (B === 1) siteTerm = matMul2d(zStop, this.Cb);
+    if (B === 1) siteTerm = matMul2d(zStop, this.Cb[0] as tf.Variable<tf.Rank.R2>);
     else {
       const oneHot = tf.cast(tf.oneHot(site, B), 'float32') as tf.Tensor2D;
       siteTerm = tf.zeros([n, G]);
       for (let b = 0; b < B; b++) {
-        const Cb = tf.slice(this.Cb, [b * L, 0], [L, G]) as tf.Tensor2D;
         const mask = tf.slice(oneHot, [0, b], [n, 1]);
-        siteTerm = tf.add(siteTerm, tf.mul(matMul2d(zStop, Cb), mask)) as tf.Tensor2D;
+        siteTerm = tf.add(siteTerm, tf.mul(matMul2d(zStop, this.Cb[b] as tf.Variable<tf.Rank.R2>), mask)) as tf.Tensor2D;
       }
     }
     if (dropoutSeed !== undefined) siteTerm = dropout(siteTerm, this.config.siteDropout, dropoutSeed);
