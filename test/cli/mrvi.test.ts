@@ -87,6 +87,7 @@ test('simulate-samples -> train mrvi -> sample-distances (matrices, trees, HTML,
     'cell_type',
     '--covariate',
     'root_side_T_cell',
+    '--per-cell',
     '--backend',
     'cpu',
     '--out',
@@ -101,6 +102,13 @@ test('simulate-samples -> train mrvi -> sample-distances (matrices, trees, HTML,
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/);
   const guided = await readH5ad(join(out, 'guided.h5ad'));
   assert.ok(guided.obs.has('mrvi_padj') && guided.obs.has('mrvi_flagged'));
+  // per-cell matrices: cells x S x S float32, symmetric with a zero diagonal
+  const raw = readFileSync(join(out, 'per_cell_distances.f32'));
+  assert.equal(raw.length, N * 36 * 4);
+  const pc = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
+  assert.equal(pc[7 * 36 + 0], 0);
+  assert.equal(pc[7 * 36 + 1 * 6 + 4], pc[7 * 36 + 4 * 6 + 1]);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, 'per_cell_distances.json'), 'utf8')).shape, [N, 6, 6]);
   const json = JSON.parse(readFileSync(join(out, 'distances.json'), 'utf8'));
   assert.equal(json.groups.length, 3);
   assert.equal(json.groups[0].distances.length, json.groups[0].samples.length ** 2);

@@ -2,13 +2,13 @@
  * MrVI's commands: `simulate-samples` (the seed's semi-synthetic benchmark data), `train mrvi`
  * (dispatched from `train`), and `sample-distances` (matrices, trees, HTML page, guided test).
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { Dataset } from '../../data/dataset.js';
 import { DenseMatrix } from '../../data/dense.js';
 import { Frame } from '../../data/frame.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { withAtomicOutput, writeFileAtomic } from '../../io/atomic.js';
 import { writeH5ad } from '../../io/h5ad/write.js';
 import { writeDenseTable } from '../../io/table.js';
 import { selectHighlyVariableGenes } from '../../preprocess/hvg.js';
@@ -206,6 +206,10 @@ export const sampleDistancesCommand: CommandSpec = {
     alpha: { type: 'string', description: 'FDR of the guided test', default: '0.05', valueName: 'A' },
     alternative: { type: 'string', description: "Guided test: 'two-sided' or 'between-greater'", default: 'two-sided', valueName: 'ALT' },
     'batch-size': { type: 'string', description: 'Cells per encoder batch', default: '1024', valueName: 'N' },
+    'per-cell': {
+      type: 'boolean',
+      description: 'Also write every cell’s S x S matrix to DIR/per_cell_distances.f32 (float32, cells x S x S; large)',
+    },
     backend: { type: 'string', description: 'tfjs backend: auto, wasm, cpu or tensorflow', default: 'auto', valueName: 'NAME' },
     out: { type: 'string', short: 'o', description: 'Output directory', valueName: 'DIR' },
   },
@@ -231,21 +235,47 @@ export const sampleDistancesCommand: CommandSpec = {
     try {
       out.info(`reading ${dataName} ...`);
       const ds = await loadReference(dataName, signal);
-      const t0 = Date.now();
-      const res = await model.sampleDistances(ds, {
-        groupby,
-        minCells: k,
-        covariate,
-        alpha,
-        alternative,
-        batchSize: optNumber(args, 'batch-size', 1024, { integer: true, min: 1 }),
-        signal,
-        onProgress: out.progress(),
-        file: dataName,
-      });
-      const seconds = (Date.now() - t0) / 1000;
       mkdirSync(outDir, { recursive: true });
+      const perCell = optBool(args, 'per-cell');
+      const S = model.sampleNames.length;
+      const run = (onCell?: (cell: number, D: Float64Array) => void) =>
+        model.sampleDistances(ds, {
+          groupby,
+          minCells: k,
+          covariate,
+          alpha,
+          alternative,
+          batchSize: optNumber(args, 'batch-size', 1024, { integer: true, min: 1 }),
+          signal,
+          onProgress: out.progress(),
+          file: dataName,
+          onCell,
+        });
       const files: Record<string, string> = {};
+      const t0 = Date.now();
+      let res: Awaited<ReturnType<typeof run>>;
+      if (perCell) {
+        // streamed to disk cell by cell (never N x S x S in memory); atomic: temp file + rename
+        files.perCell = join(outDir, 'per_cell_distances.f32');
+        const buf = new Float32Array(S * S);
+        res = await withAtomicOutput(files.perCell, async (tmp) => {
+          const fd = openSync(tmp, 'w');
+          try {
+            return await run((_cell, D) => {
+              buf.set(D);
+              writeSync(fd, new Uint8Array(buf.buffer));
+            });
+          } finally {
+            closeSync(fd);
+          }
+        });
+        files.perCellHeader = join(outDir, 'per_cell_distances.json');
+        writeFileAtomic(
+          files.perCellHeader,
+          `${JSON.stringify({ file: 'per_cell_distances.f32', dtype: 'float32', byteOrder: 'little', shape: [ds.nObs, S, S], cells: ds.obsNames, samples: model.sampleNames })}\n`,
+        );
+      } else res = await run();
+      const seconds = (Date.now() - t0) / 1000;
       const json: Record<string, unknown>[] = [];
       const heatmaps = [];
       for (const g of res.groups) {
