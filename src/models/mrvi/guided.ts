@@ -38,7 +38,8 @@ export class GuidedTest {
   private readonly alternative: KsAlternative;
 
   /**
-   * @param covariate - Covariate code of each sample (length S; equal codes = same group).
+   * @param covariate - Covariate code of each sample (length S; equal codes = same group; a
+   *   negative code leaves the sample out of both sets, e.g. a sample without cells in the data).
    * @param nCells - Cells that will be tested.
    * @throws {@link InputError} `E_COVARIATE_LEVELS` when the covariate has fewer than two levels
    *   or no two samples share a level (then W or B is empty).
@@ -50,6 +51,7 @@ export class GuidedTest {
     const b: number[] = [];
     for (let i = 0; i < S; i++)
       for (let j = i + 1; j < S; j++) {
+        if ((covariate[i] as number) < 0 || (covariate[j] as number) < 0) continue;
         if ((covariate[i] as number) === (covariate[j] as number)) w.push(i * S + j);
         else b.push(i * S + j);
       }

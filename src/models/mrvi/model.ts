@@ -359,9 +359,8 @@ export class MrviModel {
     let cov: { perSample: Int32Array; levels: string[] } | undefined;
     if (opts.covariate) {
       cov = sampleCovariate(ds, opts.covariate, d.sample, this.sampleNames, opts.file);
-      // samples absent from these data keep their own level (−1 → a unique negative code)
-      const levels = Int32Array.from(cov.perSample, (v, s) => (v >= 0 ? v : -1 - s));
-      guided = new GuidedTest(levels, ds.nObs, { alternative: opts.alternative });
+      // samples absent from these data have no covariate value (−1): left out of the test
+      guided = new GuidedTest(cov.perSample, ds.nObs, { alternative: opts.alternative });
     }
     await this.forEachU(
       ds,

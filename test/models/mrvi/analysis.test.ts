@@ -155,6 +155,17 @@ test('guided test: per-cell KS p-values vs scipy and BH vs statsmodels', () => {
     assert.equal(r.flagged[i], (g.padj[i] as number) <= 0.05 ? 1 : 0);
   });
   assert.throws(() => new GuidedTest([0, 1, 2], 1), /E_COVARIATE_LEVELS|two levels/);
+  assert.throws(() => new GuidedTest([0, -1, 1, -1], 1), /E_COVARIATE_LEVELS/); // one pair left, between only
+  // a sample without a value (-1) is left out: same p-values as the matrix without it
+  const D5 = Float64Array.from({ length: 25 }, (_, k) => (Math.floor(k / 5) === k % 5 ? 0 : 1 + ((k * 7919) % 13) / 13));
+  for (let i = 0; i < 5; i++) for (let j = 0; j < i; j++) D5[i * 5 + j] = D5[j * 5 + i] as number;
+  const withGap = new GuidedTest([0, 0, -1, 1, 1], 1);
+  withGap.addCell(0, D5);
+  const keep = [0, 1, 3, 4];
+  const D4 = Float64Array.from({ length: 16 }, (_, k) => D5[(keep[Math.floor(k / 4)] as number) * 5 + (keep[k % 4] as number)] as number);
+  const without = new GuidedTest([0, 0, 1, 1], 1);
+  without.addCell(0, D4);
+  assert.equal(withGap.pvalues[0], without.pvalues[0]);
   assert.deepEqual(flagRates([1, 1, 0, 0], [1, 0, 1, 0]), { fdr: 0.5, tpr: 0.5, flagged: 2, affected: 2 });
 });
 
