@@ -36,12 +36,36 @@ const arg = (name: string, def: string) => {
 };
 const seeds = arg('seeds', '0,1,2,3,4').split(',').map(Number);
 const epochs = Number(arg('epochs', '30'));
+const lr = Number(arg('lr', '0.001'));
 const speed = argv.includes('--speed');
 const onlySpeed = argv.includes('--speed-only');
 
 function rfOf(g: GroupDistances, truth: SampleTree): number {
   if (g.samples.length < 4) return Number.NaN;
   return robinsonFoulds(restrictTree(truth, g.samples), averageLinkage(g.D, g.samples.length)).rf;
+}
+
+/** Pearson correlation of the upper triangles of D (on the kept samples) and the true distances. */
+function corrWithTruth(g: GroupDistances, trueD: Float64Array, S: number): number {
+  const m = g.samples.length;
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < m; i++)
+    for (let j = i + 1; j < m; j++) {
+      a.push(g.D[i * m + j] as number);
+      b.push(trueD[(g.samples[i] as number) * S + (g.samples[j] as number)] as number);
+    }
+  const ma = mean(a);
+  const mb = mean(b);
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let k = 0; k < a.length; k++) {
+    sab += ((a[k] as number) - ma) * ((b[k] as number) - mb);
+    saa += ((a[k] as number) - ma) ** 2;
+    sbb += ((b[k] as number) - mb) ** 2;
+  }
+  return sab / Math.sqrt(saa * sbb);
 }
 
 function randomRf(truth: SampleTree, keep: number[], n: number): number {
@@ -60,7 +84,9 @@ const load = () => {
   const r = spawnSync('uptime', { encoding: 'utf8' });
   return r.stdout.trim().replace(/.*load average: /, '');
 };
-console.log(`backend ${info.name}${info.simd ? ' (SIMD)' : ''}, node ${process.version}, load ${load()}`);
+console.log(
+  `backend ${info.name}${info.simd ? ' (SIMD)' : ''}, node ${process.version}, seeds ${seeds.join(',')}, epochs ${epochs}, lr ${lr}, load ${load()}`,
+);
 const ref0 = await pbmc3k();
 const ref = selectHighlyVariableGenes(ref0, { flavor: 'seurat_v3', nTopGenes: 2000 }).dataset;
 
@@ -89,13 +115,14 @@ if (!onlySpeed) {
     for (const t of sim.truth) {
       const g = comp.find((x) => x.group === t.cellType) as GroupDistances;
       push(`CompositionPCA RF ${t.cellType}`, rfOf(g, t.tree));
+      push(`CompositionPCA corr(D, true D) ${t.cellType}`, corrWithTruth(g, t.distances, 32));
     }
     push(
       `CompositionPCA RF ${untouched} (vs ${perturbed[0]} tree)`,
       rfOf(comp.find((x) => x.group === untouched) as GroupDistances, sim.truth[0]?.tree as SampleTree),
     );
     const t0 = performance.now();
-    const model = await MrviModel.train(ds, { sampleKey: 'sample', labelsKey: 'cell_type' }, { epochs, nHvg: 0 }, { seed });
+    const model = await MrviModel.train(ds, { sampleKey: 'sample', labelsKey: 'cell_type' }, { epochs, nHvg: 0, lr }, { seed });
     const trainS = (performance.now() - t0) / 1000;
     push('MrVI training cells/s', model.history?.samplesPerSecond ?? Number.NaN);
     push('MrVI epochs run', model.history?.epochs.length ?? 0);
