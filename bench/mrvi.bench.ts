@@ -130,10 +130,17 @@ if (!onlySpeed) {
       const covName = `root_side_${t.cellType.replace(/[^A-Za-z0-9]+/g, '_')}`;
       const res = await model.sampleDistances(ds, { groupby: 'cell_type', covariate: covName });
       if (ti === 0) {
-        for (const tt of sim.truth)
-          push(`MrVI RF ${tt.cellType}`, rfOf(res.groups.find((x) => x.group === tt.cellType) as GroupDistances, tt.tree));
+        for (const tt of sim.truth) {
+          const g = res.groups.find((x) => x.group === tt.cellType) as GroupDistances;
+          push(`MrVI RF ${tt.cellType}`, rfOf(g, tt.tree));
+          push(`MrVI corr(D, true D) ${tt.cellType}`, corrWithTruth(g, tt.distances, 32));
+        }
         const gu = res.groups.find((x) => x.group === untouched) as GroupDistances;
         push(`MrVI RF ${untouched} (vs ${perturbed[0]} tree)`, rfOf(gu, t.tree));
+        push(`MrVI corr(D, true D) ${untouched} (vs ${perturbed[0]})`, corrWithTruth(gu, t.distances, 32));
+        const eff = model.sampleEffects();
+        push('MrVI mean |a_s|', mean(Array.from(eff.a, Math.abs)));
+        push('MrVI mean |A_s|', mean(Array.from(eff.A, Math.abs)));
         if (seed === seeds[0]) {
           for (const tt of sim.truth) {
             const g = res.groups.find((x) => x.group === tt.cellType) as GroupDistances;
