@@ -14,6 +14,7 @@ import '../../src/methods/deep/scvi/index.js';
 import '../../src/methods/deep/simplednn/index.js';
 import '../../src/methods/deep/tape/index.js';
 import { getMethod } from '../../src/methods/registry.js';
+import { MrviModel } from '../../src/models/mrvi/model.js';
 import { ownedVariable } from '../../src/nn/adam.js';
 import { initBackend } from '../../src/nn/backend.js';
 import { ConditionalBatchNorm } from '../../src/nn/modules/conditional-batch-norm.js';
@@ -100,6 +101,17 @@ test('every model: one training step uses only kernels with a registered gradien
     [
       'simplednn',
       () => fitOnce('simplednn', ds, { nSamples: 40, nCells: 20, search: 'none', hidden: [8], dropout: [0.1], epochs: 1, patience: 1 }),
+    ],
+    [
+      'mrvi (3 sites: per-site C_b path)',
+      async () => {
+        const m = await MrviModel.train(
+          counts,
+          { sampleKey: 'cell_type', batchKey: 'cell_type' },
+          { epochs: 1, nHvg: 0, hidden: 8, batchSize: 64 },
+        );
+        m.dispose();
+      },
     ],
     ['nn/modules (embedding table, mixture prior, conditional batch norm)', modulesStep],
   ];

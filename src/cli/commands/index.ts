@@ -11,6 +11,7 @@ import { embedCommand } from './embed.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { methodsCommand } from './methods.js';
+import { sampleDistancesCommand, simulateSamplesCommand } from './mrvi.js';
 import { signatureCommand } from './signature.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
@@ -29,4 +30,6 @@ export const COMMANDS: CommandSpec[] = [
   workerCommand,
   embedCommand,
   generateCommand,
+  simulateSamplesCommand,
+  sampleDistancesCommand,
 ];

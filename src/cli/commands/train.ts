@@ -17,12 +17,18 @@ import type { MethodSpec } from '../../methods/types.js';
 import { optBool, optNumber, optString, reqString, UsageError } from '../args.js';
 import { type CommandSpec, firstPositional, type OptionSpec } from '../command.js';
 import { LABELS_FILE_OPTION, loadReference, REFERENCE_OPTIONS, referenceOptions } from '../reference.js';
+import { MRVI_TRAIN_INFO, runTrainMrvi, TRAIN_MRVI_OPTIONS } from './mrvi.js';
+
+/** What `train` needs to know of a model to turn flags into options: its name, schema, defaults and quick values. */
+export type TrainableInfo = Pick<MethodSpec<any>, 'name' | 'options' | 'defaults' | 'quickOptions'>;
 
 /** Flags of `train` itself (and the global ones): never taken for a method option. */
 const OWN_FLAGS = new Set([
   'reference',
   'labels',
   'labels-file',
+  'sample-key',
+  'batch-key',
   'checkpoint-every',
   'resume',
   'out',
@@ -42,7 +48,7 @@ const OWN_FLAGS = new Set([
  * (`batchSize` -> `--batch-size`, or the flag the schema names, e.g. MixupVI `nHvg` -> `--hvg`);
  * library-only options (in-memory data) get none.
  */
-export function methodFlags(spec: MethodSpec<any>): Record<string, { key: string; option: OptionSpec }> {
+export function methodFlags(spec: TrainableInfo): Record<string, { key: string; option: OptionSpec }> {
   const out: Record<string, { key: string; option: OptionSpec }> = {};
   for (const [key, def] of Object.entries(schemaOf(spec))) {
     const flag = optionFlag(key, def);
@@ -62,7 +68,7 @@ export function methodFlags(spec: MethodSpec<any>): Record<string, { key: string
  *   InputError `E_OPTION` for an unknown option or a bad value (listing the valid options).
  */
 export function trainOptions(
-  spec: MethodSpec<any>,
+  spec: TrainableInfo,
   values: Record<string, unknown>,
   sets: string[],
   quick: boolean,
@@ -92,8 +98,10 @@ export function trainOptions(
 }
 
 /** The method named on a raw `train` command line, if any (for its flags and --help). */
-function methodOf(argv: readonly string[]): MethodSpec<any> | undefined {
+function methodOf(argv: readonly string[]): TrainableInfo | undefined {
   const name = firstPositional(argv, trainCommand.options);
+  // MrVI is an analysis model, not a registered deconvolution method; its options are described alike.
+  if (name === 'mrvi') return MRVI_TRAIN_INFO;
   return name === undefined ? undefined : getMethod(name);
 }
 
@@ -146,6 +154,7 @@ export const trainCommand: CommandSpec = {
     "Each method's own options are flags too: 'celldeconv train METHOD --help' lists them with defaults and quick values.",
     '  celldeconv train dgd --reference pbmc3k --labels cell_type --out models/dgd --epochs 100',
     '  celldeconv train dgd --reference cells.h5ad --labels cell_type --set supervised=false --components 12 --out m/',
+    '  celldeconv train mrvi --reference sim/data.h5ad --sample-key sample [--batch-key site] --out models/mrvi',
     'MixupVI/scVI save a checkpoint every 5 epochs (--checkpoint-every) next to the model directory;',
     'after an interruption (Ctrl-C) the same command with --resume continues and gives the same model.',
   ].join('\n'),
@@ -175,6 +184,7 @@ export const trainCommand: CommandSpec = {
       description: 'Any method option, e.g. --set mixupPenalty=kl (repeatable)',
       valueName: 'KEY=VALUE',
     },
+    ...TRAIN_MRVI_OPTIONS,
   },
   dynamicOptions(argv) {
     const spec = methodOf(argv);
@@ -189,9 +199,16 @@ export const trainCommand: CommandSpec = {
       ...describeOptions(spec, true),
     ].join('\n');
   },
-  async run({ args, out, signal }) {
+  async run(ctx) {
+    const { args, out, signal } = ctx;
     const name = args.positionals[0];
     if (!name) throw new UsageError('missing the method to train', 'method', undefined, undefined, 'e.g. celldeconv train mixupvi ...');
+    // MrVI is a generative model, not a deconvolution method: it has its own data contract
+    if (name === 'mrvi') {
+      const sets = (args.values.set as string[] | string | undefined) ?? [];
+      const options = trainOptions(MRVI_TRAIN_INFO, args.values, Array.isArray(sets) ? sets : [sets], optBool(args, 'quick'));
+      return runTrainMrvi(ctx, options);
+    }
     const spec = getMethod(name);
     // Trained methods, and reference methods whose fit can be saved (DeCovarT's covariances).
     if (spec.kind === 'signature' || !spec.load) {
