@@ -536,7 +536,11 @@ export async function deconvolveWithContract(
   if (deg.identicalSamples) {
     degWarnings.push({
       code: 'W_DEGENERATE_RESULT',
-      message: `all ${fmtInt(n)} samples got the same proportions although their expression differs`,
+      message: `all ${fmtInt(n)} samples got the same proportions although their expression differs${
+        typeof report.platformCorrection === 'object'
+          ? ' (platform correction bmode was applied: with few samples ComBat can erase their differences; try --platform-correction none)'
+          : ''
+      }`,
     });
   }
   if (o.strict && degWarnings.length > 0) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -49,11 +49,15 @@ test('CLI: train dgd, embed, generate, deconvolve --model with --profiles; typed
   const s = await readH5ad(sim);
   assert.deepEqual(s.shape, [25, toy.ds.nVars]);
 
-  // Bulk of summed counts of 10 cells each.
+  // Bulk of summed counts of 10 cells each: 8 A + 2 B, then 2 A + 8 B (toy labels alternate A, B).
+  // Two samples of one composition would (rightly) get equal proportions: W_DEGENERATE_RESULT, exit 4.
   const X = toy.ds.X as DenseMatrix;
   const G = toy.ds.nVars;
   const b = new Float64Array(2 * G);
-  for (let i = 0; i < 20; i++) for (let g = 0; g < G; g++) b[(i < 10 ? 0 : 1) * G + g]! += X.data[i * G + g]!;
+  for (let i = 0; i < 20; i++) {
+    const sample = i % 2 === 0 ? (i < 16 ? 0 : 1) : i < 4 ? 0 : 1;
+    for (let g = 0; g < G; g++) b[sample * G + g]! += X.data[i * G + g]!;
+  }
   const bulk = join(dir, 'bulk.h5ad');
   await writeH5ad(bulk, new Dataset({ X: new DenseMatrix(2, G, b), varNames: [...toy.ds.varNames] }));
   const props = join(dir, 'props.csv');
@@ -69,12 +73,17 @@ test('CLI: train dgd, embed, generate, deconvolve --model with --profiles; typed
     '--profiles',
     prof,
     '--set',
-    'deconvIterations=5',
+    'deconvIterations=10',
     '--quiet',
   ]);
   assert.equal(r.code, 0, r.err);
   const p = await readH5ad(prof);
   assert.deepEqual(p.shape, [4, G]);
+  // The proportions follow the compositions (8:2 and 2:8).
+  const rows = readFileSync(props, 'utf8').trim().split('\n');
+  const header = rows[0]!.split(',');
+  const frac = (row: number, type: string) => Number(rows[row]!.split(',')[header.indexOf(type)]);
+  assert.ok(frac(1, 'A') > frac(1, 'B') && frac(2, 'B') > frac(2, 'A'), rows.join('\n'));
 
   // Bad input: K < 1 and an unknown label column.
   r = await cli([

@@ -331,9 +331,13 @@ test('celldeconv train decovart -> model dir -> deconvolve --model gives the lib
     const t = await cli(['train', 'decovart', '--reference', join(dir, 'ref.h5ad'), '--labels', 'cell_type', '--out', model]);
     assert.equal(t.code, 0, t.err);
     const out = join(dir, 'props.csv');
-    const d = await cli(['deconvolve', '--model', model, '--bulk', bulkPath, '--out', out]);
+    // A CSV holds X only, so it is a real bulk for the shared input step (methods/bulk-input.ts);
+    // these simulated values are on the reference's relative scale, declared as such on both sides.
+    const d = await cli(['deconvolve', '--model', model, '--bulk', bulkPath, '--out', out, '--bulk-units', 'relative']);
     assert.equal(d.code, 0, d.err);
-    const lib = await (await decovart.load!(model)).deconvolve(bulk);
+    const { getMethod } = await import('../../../src/methods/registry.js');
+    const asCsv = new Dataset({ X: bulk.X, obsNames: ['s1', 's2'], varNames: GENES });
+    const lib = await (await getMethod('decovart').load!(model)).deconvolve(asCsv, { bulkInput: { units: 'relative' } });
     const got = readCsv(out);
     assert.deepEqual(got.colNames, lib.cellTypes);
     for (let k = 0; k < lib.proportions.data.length; k++) assert.ok(Math.abs(got.values.data[k]! - lib.proportions.data[k]!) < 1e-12);
