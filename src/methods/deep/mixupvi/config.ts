@@ -6,49 +6,13 @@
  * Where they disagree the spec picks one; the choice is noted per field.
  */
 import { InputError } from '../../../core/errors.js';
-import type { BackendChoice } from '../../../nn/backend.js';
-import type { InitScheme } from '../../../nn/dense.js';
+import type { VaeTrainOptions } from '../../../models/scvi/config.js';
 
-/** Options of MixupVI and scVI (scVI = MixupVI with `mixupPenalty: 'none'`). */
-export interface MixupVIOptions {
-  /** Highly variable genes used as input (seurat_v3 on raw counts) [P App. E: 2500]; 0 = all genes. */
-  nHvg: number;
-  /** Latent dimension d [P App. E: 30 for 9 types, 10 for 5 types; FORK 30]. Must exceed the number of cell types [P §4.1]. */
-  latent: number;
-  /** Hidden units of the encoder/decoder layer [P, FORK, PYD: 512]. */
-  hidden: number;
-  /** Encoder dropout [FORK, PYD: 0.1]. */
-  dropout: number;
-  /** Cell likelihood [P, FORK: ZINB]. */
-  likelihood: 'zinb' | 'nb';
-  /** Mixup penalty: 'l2' [FORK default], 'kl', or 'none' (= scVI). */
-  mixupPenalty: 'l2' | 'kl' | 'none';
-  /** Cells per minibatch [P: 2048; FORK constant 1024]. */
-  batchSize: number;
-  /** Pseudobulks per minibatch M [P, FORK: 100]. */
-  nPseudobulks: number;
-  /** Cells per pseudobulk [P: 100; FORK constant 256]; capped at the batch size. */
-  nCellsPerPseudobulk: number;
-  /**
-   * How pseudobulk members are drawn: 'uniform-in-batch' (FORK: uniform with replacement from the
-   * Dirichlet-composed batch, the same index pattern every batch) or 'dirichlet-per-pseudobulk'
-   * ([P Fig. 1]: proportions ~ Dir(1) per pseudobulk, then cells of each type from the batch).
-   */
-  pseudobulkSampling: 'uniform-in-batch' | 'dirichlet-per-pseudobulk';
-  /** Epochs [P, FORK: 100]. */
-  epochs: number;
-  /** Fraction of cells used for training; the rest is the validation set [P, FORK: 0.7]. */
-  trainSize: number;
-  /** Adam learning rate [SCVI TrainingPlan: 1e-3]. */
-  lr: number;
-  /** Adam L2 weight decay [SCVI: 1e-6]. */
-  weightDecay: number;
-  /** Adam eps [SCVI: 0.01]. */
-  eps: number;
-  /** KL warm-up epochs, weight = min(1, epoch/n) [SCVI: 400, so 0.2475 at epoch 99]; 0 = no warm-up. */
-  nEpochsKlWarmup: number;
-  /** Weight of the pseudobulk NB reconstruction term (0 = FORK code and [P] Eq. 2). */
-  pseudobulkReconWeight: number;
+/**
+ * Options of MixupVI and scVI (scVI = MixupVI with `mixupPenalty: 'none'`): the VAE training options of
+ * models/scvi (their MixupVI sources are noted on {@link MIXUPVI_DEFAULTS}) plus the deconvolution ones.
+ */
+export interface MixupVIOptions extends VaeTrainOptions {
   /** Latent signature: 'pre_encoded' (encode each type's mean counts) or 'post_inference' (mean of the cells' codes). */
   signatureType: 'pre_encoded' | 'post_inference';
   /** Add an intercept to the latent NNLS (FORK benchmark used one; PYD does not). */
@@ -57,55 +21,69 @@ export interface MixupVIOptions {
   intervalSamples: number;
   /** Central interval mass (default 0.9 → 5% and 95% quantiles). */
   intervalLevel: number;
-  /** Stop when the validation ELBO has not improved for this many epochs (0 = off, the paper's setting). */
-  earlyStoppingPatience: number;
-  /** Minimum cells of a type in the training set (below: error naming the type). */
-  minCellsPerType: number;
-  /** tfjs backend (default: auto = tfjs-node if installed, else wasm). */
-  backend: BackendChoice;
-  /** Weight initialisation (PyTorch default, as scvi-tools). */
-  init: InitScheme;
-  /** Validation batches (each with its pseudobulks) scored after each epoch for ELBO, rho and d. */
-  validationBatches: number;
-  /**
-   * Parts each minibatch is split into for data-parallel training (interleaved cells, pseudobulks drawn
-   * within each part, loss = mean over parts). 1 = the fork's exact batch-level pseudobulks. The result
-   * depends on `shards`, never on `workers`.
-   */
-  shards: number;
-  /** Threads computing shards (main + workers); 0 = automatic (min(shards, cores)). */
-  workers: number;
 }
 
 /** Published defaults (MixupVI, granularity 2 of the paper). */
 export const MIXUPVI_DEFAULTS: MixupVIOptions = {
+  /** Highly variable genes used as input (seurat_v3 on raw counts) [P App. E: 2500]; 0 = all genes. */
   nHvg: 2500,
+  /** Latent dimension d [P App. E: 30 for 9 types, 10 for 5 types; FORK 30]. Must exceed the number of cell types [P §4.1]. */
   latent: 30,
+  /** Hidden units of the encoder/decoder layer [P, FORK, PYD: 512]. */
   hidden: 512,
+  /** Encoder dropout [FORK, PYD: 0.1]. */
   dropout: 0.1,
+  /** Cell likelihood [P, FORK: ZINB]. */
   likelihood: 'zinb',
+  /** Mixup penalty: 'l2' [FORK default], 'kl', or 'none' (= scVI). */
   mixupPenalty: 'l2',
+  /** Cells per minibatch [P: 2048; FORK constant 1024]. */
   batchSize: 2048,
+  /** Pseudobulks per minibatch M [P, FORK: 100]. */
   nPseudobulks: 100,
+  /** Cells per pseudobulk [P: 100; FORK constant 256]; capped at the batch size. */
   nCellsPerPseudobulk: 100,
+  /**
+   * How pseudobulk members are drawn: 'uniform-in-batch' (FORK: uniform with replacement from the
+   * Dirichlet-composed batch, the same index pattern every batch) or 'dirichlet-per-pseudobulk'
+   * ([P Fig. 1]: proportions ~ Dir(1) per pseudobulk, then cells of each type from the batch).
+   */
   pseudobulkSampling: 'uniform-in-batch',
+  /** Epochs [P, FORK: 100]. */
   epochs: 100,
+  /** Fraction of cells used for training; the rest is the validation set [P, FORK: 0.7]. */
   trainSize: 0.7,
+  /** Adam learning rate [SCVI TrainingPlan: 1e-3]. */
   lr: 1e-3,
+  /** Adam L2 weight decay [SCVI: 1e-6]. */
   weightDecay: 1e-6,
+  /** Adam eps [SCVI: 0.01]. */
   eps: 0.01,
+  /** KL warm-up epochs, weight = min(1, epoch/n) [SCVI: 400, so 0.2475 at epoch 99]; 0 = no warm-up. */
   nEpochsKlWarmup: 400,
+  /** Weight of the pseudobulk NB reconstruction term (0 = FORK code and [P] Eq. 2). */
   pseudobulkReconWeight: 0,
   signatureType: 'pre_encoded',
   fitIntercept: false,
   intervalSamples: 100,
   intervalLevel: 0.9,
+  /** Stop when the validation ELBO has not improved for this many epochs (0 = off, the paper's setting). */
   earlyStoppingPatience: 0,
+  /** Minimum cells of a type in the training set (below: error naming the type). */
   minCellsPerType: 10,
+  /** tfjs backend (default: auto = tfjs-node if installed, else wasm). */
   backend: 'auto',
+  /** Weight initialisation (PyTorch default, as scvi-tools). */
   init: 'torch',
+  /** Validation batches (each with its pseudobulks) scored after each epoch for ELBO, rho and d. */
   validationBatches: 2,
+  /**
+   * Parts each minibatch is split into for data-parallel training (interleaved cells, pseudobulks drawn
+   * within each part, loss = mean over parts). 1 = the fork's exact batch-level pseudobulks. The result
+   * depends on `shards`, never on `workers`.
+   */
   shards: 2,
+  /** Threads computing shards (main + workers); 0 = automatic (min(shards, cores)). */
   workers: 0,
 };
 
