@@ -44,7 +44,8 @@ export const DGD_QUICK: Partial<DgdMethodOptions> = {
 export const DGD_SCHEMA: OptionSchema<DgdMethodOptions> = {
   latent: { type: 'integer', min: 1, help: 'Latent dimension L of the representations' },
   hidden: { type: 'integer-list', min: 1, help: 'Hidden layer widths of the decoder, e.g. 100,100,100' },
-  components: { type: 'integer', min: 0, help: 'GMM components K (0 = one per label class, else 1)' },
+  // No range here: the model's own check gives K < 0 its specific code (E_COMPONENTS) and hint.
+  components: { type: 'integer', help: 'GMM components K (0 = one per label class, else 1)' },
   componentsPerClass: { type: 'integer', min: 1, help: 'Components per label class (supervised)' },
   supervised: { type: 'boolean', help: "A cell's prior uses only its label's components (needed to deconvolve)" },
   scaling: { type: 'enum', values: ['sum', 'max', 'mean'], help: 'Per-cell scaling factor: library size, max or mean count' },
