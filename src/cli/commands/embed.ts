@@ -5,10 +5,10 @@
  */
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { Dataset } from '../../data/dataset.js';
 import { DenseMatrix } from '../../data/dense.js';
-import { categoricalFrom } from '../../data/frame.js';
+import { categoricalFrom, Frame } from '../../data/frame.js';
 import { writeH5ad } from '../../io/h5ad/write.js';
+import { withObsColumns } from '../../io/labels.js';
 import { optNumber, optString, reqString } from '../args.js';
 import type { CommandSpec } from '../command.js';
 import { loadReference } from '../reference.js';
@@ -70,18 +70,13 @@ export const embedCommand: CommandSpec = {
       });
       const seconds = (Date.now() - t0) / 1000;
       const L = model.options.latent;
-      const obs = ds.obs.copy();
-      obs.set('dgd_cluster', categoricalFrom(Array.from(emb.clusters, (k) => String(k))));
-      obs.set('dgd_loglik', { kind: 'numeric', values: Float64Array.from(emb.logLik) });
-      const outDs = new Dataset({
-        X: ds.X,
-        obsNames: ds.obsNames,
-        varNames: ds.varNames,
-        obs,
-        var: ds.var,
-        layers: ds.layers,
-        uns: ds.uns,
-      });
+      const outDs = withObsColumns(
+        ds,
+        new Frame(ds.nObs, {
+          dgd_cluster: categoricalFrom(Array.from(emb.clusters, (k) => String(k))),
+          dgd_loglik: { kind: 'numeric', values: Float64Array.from(emb.logLik) },
+        }),
+      );
       await writeH5ad(outPath, outDs, { obsm: { X_dgd: new DenseMatrix(ds.nObs, L, Float64Array.from(emb.z)) }, signal });
       const meanLl = emb.logLik.reduce((a, b) => a + b, 0) / Math.max(1, emb.logLik.length);
       out.print(

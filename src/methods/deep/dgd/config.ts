@@ -89,3 +89,15 @@ export const DGD_SCHEMA: OptionSchema<DgdMethodOptions> = {
   deconvLr: { type: 'number', gt: 0, help: 'Learning rate of the bulk fit' },
   deconvChunk: { type: 'integer', min: 1, help: 'Bulk samples fitted together' },
 };
+
+/** Everything the registry shows of `dgd` before its model code loads (index.ts) and the spec shares (method.ts). */
+export const DGD_INFO = {
+  name: 'dgd',
+  kind: 'trained' as const,
+  description: 'DGD: supervised Deep Generative Decoder (GMM per cell type); NB fit of proportions + per-type profiles',
+  reference: 'Schuster & Krogh 2023 (scDGD, Bioinformatics); multiDGD (Schuster et al. 2024)',
+  defaults: DGD_METHOD_DEFAULTS,
+  quickOptions: DGD_QUICK,
+  options: DGD_SCHEMA,
+  bulkLayer: 'counts_sum',
+};

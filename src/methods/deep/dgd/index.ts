@@ -5,20 +5,6 @@
  */
 import { lazyMethod } from '../../lazy-method.js';
 import { registerMethod } from '../../registry.js';
-import { DGD_METHOD_DEFAULTS, DGD_QUICK, DGD_SCHEMA } from './config.js';
+import { DGD_INFO } from './config.js';
 
-registerMethod(
-  lazyMethod(
-    {
-      name: 'dgd',
-      kind: 'trained',
-      description: 'DGD: supervised Deep Generative Decoder (GMM per cell type); NB fit of proportions + per-type profiles',
-      reference: 'Schuster & Krogh 2023 (scDGD, Bioinformatics); multiDGD (Schuster et al. 2024)',
-      defaults: DGD_METHOD_DEFAULTS,
-      quickOptions: DGD_QUICK,
-      options: DGD_SCHEMA,
-      bulkLayer: 'counts_sum',
-    },
-    async () => (await import('./method.js')).dgdImplementation,
-  ),
-);
+registerMethod(lazyMethod(DGD_INFO, async () => (await import('./method.js')).dgdImplementation));

@@ -16,7 +16,7 @@ import { backendInfo } from '../../../nn/backend.js';
 import { rowSource } from '../../../nn/batches.js';
 import { alignGenes } from '../../align-genes.js';
 import type { DeconvolutionResult, DeconvolveOptions, FitOptions, Fitted, FittedManifest, MethodSpec } from '../../types.js';
-import { DECONV_KEYS, DGD_METHOD_DEFAULTS, DGD_QUICK, type DgdMethodOptions } from './config.js';
+import { DECONV_KEYS, DGD_INFO, DGD_METHOD_DEFAULTS, type DgdMethodOptions } from './config.js';
 import { fitBulk } from './deconvolve.js';
 
 function splitOptions(o: Record<string, unknown>): {
@@ -149,13 +149,7 @@ export class DgdFitted implements Fitted {
 
 /** The `dgd` method spec. */
 export const dgdImplementation: MethodSpec<DgdMethodOptions> = {
-  name: 'dgd',
-  kind: 'trained',
-  description: 'DGD: supervised Deep Generative Decoder (GMM per cell type); NB fit of proportions + per-type profiles',
-  reference: 'Schuster & Krogh 2023 (scDGD, Bioinformatics); multiDGD (Schuster et al. 2024)',
-  defaults: DGD_METHOD_DEFAULTS,
-  quickOptions: DGD_QUICK,
-  bulkLayer: 'counts_sum',
+  ...DGD_INFO,
   fit: async (ref: Dataset | null, opts: FitOptions<DgdMethodOptions>) => {
     if (!ref) {
       throw new InputError('dgd needs a single-cell reference to train on', {
