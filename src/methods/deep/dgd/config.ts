@@ -33,6 +33,7 @@ export const DGD_METHOD_DEFAULTS: DgdMethodOptions = {
 
 /** Demo/benchmark settings: 2,000 HVGs, 30 epochs, 100 bulk steps (minutes instead of hours on PBMC3k; lower accuracy). */
 export const DGD_QUICK: Partial<DgdMethodOptions> = {
+  nHvg: 2000,
   epochs: 30,
   lrScheduleEpochs: [0],
   lrSchedule: [[1e-3, 1e-2, 1e-2]],
