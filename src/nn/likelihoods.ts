@@ -354,3 +354,39 @@ export function logZinbFused(x: tf.Tensor, mu: tf.Tensor, theta: tf.Tensor, piLo
   }) as any) as unknown as (m: tf.Tensor, th: tf.Tensor, pi: tf.Tensor) => tf.Tensor;
   return f(mu, theta, piLogits);
 }
+
+/**
+ * {@link logNb} (without the −lgamma(x+1) term) as ONE differentiable op with an analytic gradient,
+ * for the same reason as {@link logZinbFused} (the DGD's decoder loss and bulk fit). With
+ * t = θ+μ+eps and a = θ(log(θ+eps) − log t):
+ * ∂μ = −θ/t + x/(μ+eps) − x/t, ∂θ = a/θ + θ/(θ+eps) − θ/t − x/t + ψ(x+θ) − ψ(θ).
+ * Checked against autodiff of {@link logNb} (test/nn/likelihoods.test.ts).
+ *
+ * @param x - Counts `[n, G]` (data: no gradient).
+ * @param mu - Means `[n, G]`.
+ * @param theta - Inverse dispersion `[G]` or `[n, G]`.
+ * @returns `[n, G]` log-probabilities without −lgamma(x+1).
+ */
+export function logNbFused(x: tf.Tensor, mu: tf.Tensor, theta: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((m: tf.Tensor, th: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([m, th]);
+    return {
+      value: logNb(x, m, th, { includeLgammaX1: false }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sm, sth] = saved as [tf.Tensor, tf.Tensor];
+        const thEps = tf.add(sth, NB_EPS);
+        const t = tf.add(sm, thEps);
+        const thOverT = tf.div(sth, t);
+        const xOverT = tf.div(x, t);
+        const gMu = tf.sub(tf.sub(tf.div(x, tf.add(sm, NB_EPS)), thOverT), xOverT);
+        const dAdTh = tf.sub(tf.add(tf.div(thetaLogRatio(sth, sm), sth), tf.div(sth, thEps)), thOverT);
+        const gTh = tf.add(tf.sub(dAdTh, xOverT), tf.sub(digamma(tf.add(x, sth)), digamma(sth)));
+        const thGrad = tf.mul(dy, gTh);
+        const axes = tf.broadcast_util.getReductionAxes(sth.shape, thGrad.shape);
+        return [tf.mul(dy, gMu), tf.reshape(axes.length ? tf.sum(thGrad, axes) : thGrad, sth.shape)];
+      },
+    };
+    // customGrad's parameter type (CustomGradientFunc) is not exported by tfjs-core.
+  }) as any) as unknown as (m: tf.Tensor, th: tf.Tensor) => tf.Tensor;
+  return f(mu, theta);
+}

@@ -11,6 +11,7 @@ import {
   lgammaX1RowSums,
   logNb,
   logNbF64,
+  logNbFused,
   logZinb,
   logZinbF64,
   logZinbFused,
@@ -143,6 +144,42 @@ for (const be of await backendsUnderTest()) {
         }
       });
       tf.dispose([x, mu, th, pi, w, ...g1, ...g2]);
+      assert.equal(tf.memory().numTensors, n0);
+    });
+
+    test('fused NB: same value and same gradients as autodiff through the composite formula', async () => {
+      const n0 = await useBackend(be);
+      const rng = new Rng(9);
+      const n = 6;
+      const G = 5;
+      const x = tf.tensor2d(
+        Float32Array.from({ length: n * G }, () => (rng.uniform() < 0.3 ? 0 : rng.poisson(8))),
+        [n, G],
+      );
+      const mu = tf.tensor2d(
+        Float32Array.from({ length: n * G }, () => 0.05 + 10 * rng.uniform()),
+        [n, G],
+      );
+      const th = tf.tensor1d(Float32Array.from({ length: G }, () => Math.exp(2 * rng.normal())));
+      const w = tf.tensor2d(
+        Float32Array.from({ length: n * G }, () => rng.normal()),
+        [n, G],
+      );
+      const ref = (m: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(w, logNb(x, m, t, { includeLgammaX1: false })));
+      const fused = (m: tf.Tensor, t: tf.Tensor) => tf.sum(tf.mul(w, logNbFused(x, m, t)));
+      const g1 = tf.grads(ref)([mu, th]);
+      const g2 = tf.grads(fused)([mu, th]);
+      const v1 = tf.tidy(() => ref(mu, th).dataSync()[0]!);
+      const v2 = tf.tidy(() => fused(mu, th).dataSync()[0]!);
+      assert.ok(Math.abs(v1 - v2) <= 1e-6 * Math.max(1, Math.abs(v1)));
+      g1.forEach((ga, k) => {
+        const a = ga.dataSync();
+        const b = g2[k]!.dataSync();
+        for (let i = 0; i < a.length; i++) {
+          assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-4 * Math.max(1, Math.abs(a[i]!)), `input ${k}[${i}]: autodiff ${a[i]} vs fused ${b[i]}`);
+        }
+      });
+      tf.dispose([x, mu, th, w, ...g1, ...g2]);
       assert.equal(tf.memory().numTensors, n0);
     });
 
